@@ -1,0 +1,1 @@
+"""Private implementation of spangle; nothing here is public API."""

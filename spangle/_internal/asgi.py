@@ -1,0 +1,45 @@
+"""ASGI type aliases and the WebSocket close codes spangle sends."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from enum import IntEnum
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class CloseCode(IntEnum):
+    """RFC 6455 close codes used by spangle."""
+
+    NORMAL = 1000
+    GOING_AWAY = 1001
+    UNSUPPORTED_DATA = 1003
+    NO_STATUS = 1005
+    ABNORMAL = 1006
+    INVALID_PAYLOAD = 1007
+    POLICY_VIOLATION = 1008
+    MESSAGE_TOO_BIG = 1009
+    INTERNAL_ERROR = 1011
+    TRY_AGAIN_LATER = 1013
+
+
+def encode_headers(headers: object) -> list[tuple[bytes, bytes]]:
+    """Turn a mapping or a list of pairs into ASGI raw headers.
+
+    Args:
+        headers: A `dict[str, str]`, a multidict, or an iterable of
+            `(name, value)` string pairs.
+
+    Returns:
+        A list of latin-1 encoded `(name, value)` pairs, names lower-cased.
+    """
+    items: Any = headers.items() if hasattr(headers, "items") else headers
+    return [
+        (str(name).lower().encode("latin-1"), str(value).encode("latin-1"))
+        for name, value in items
+    ]

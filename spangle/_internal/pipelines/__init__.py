@@ -1,0 +1,1 @@
+"""Protocol pipelines: one module function per ASGI scope type."""

@@ -1,0 +1,1 @@
+"""Route templates, converters and the lookup table."""

@@ -1,0 +1,53 @@
+"""Built-in path parameter converters and their patterns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from spangle.types import Converters
+
+REST = "rest_string"
+
+
+class ConverterSpec(NamedTuple):
+    """How one path parameter is matched and converted."""
+
+    pattern: str
+    convert: Callable[[str], Any]
+    rest: bool
+
+
+_SEGMENT = r"[^/]+"
+
+BUILTIN: dict[str, ConverterSpec] = {
+    "default": ConverterSpec(_SEGMENT, str, False),
+    "str": ConverterSpec(_SEGMENT, str, False),
+    "int": ConverterSpec(r"[+-]?[0-9]+", int, False),
+    "float": ConverterSpec(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", float, False),
+    REST: ConverterSpec(r".+", str, True),
+}
+
+
+def resolve_converter(name: str | None, custom: Converters | None) -> ConverterSpec:
+    """Find the converter a parameter names.
+
+    Args:
+        name: The name after the colon in `{param:name}`, or `None`.
+        custom: Converters given to `route()`; they win over built-ins.
+
+    Returns:
+        The pattern and function for the parameter.
+
+    Raises:
+        ValueError: No converter has that name.
+    """
+    key = name or "default"
+    if custom and key in custom:
+        func = custom[key]
+        return ConverterSpec(getattr(func, "pattern", _SEGMENT), func, False)
+    try:
+        return BUILTIN[key]
+    except KeyError:
+        known = ", ".join(sorted(set(BUILTIN) | set(custom or {})))
+        raise ValueError(f"unknown path converter {key!r}; known: {known}") from None

@@ -1,0 +1,320 @@
+"""The test client's in-process WebSocket transport.
+
+The app runs in a task of its own and talks to the client through two
+queues, as a server would through a socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+from urllib.parse import urlencode
+
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from spangle._internal.asgi import ASGIApp, Message
+
+_APP_DONE: Message = {"type": "spangle.test.app_done"}
+
+
+class WebSocketRejected(Exception):
+    """The app refused the handshake.
+
+    Attributes:
+        status_code (`int`): The HTTP status of the denial (403 for a close
+            before accept).
+        text (`str`): The body of the denial.
+    """
+
+    def __init__(self, status_code: int, text: str = "") -> None:
+        """Make the error.
+
+        Args:
+            status_code: HTTP status of the denial.
+            text: Its body.
+        """
+        self.status_code = status_code
+        self.text = text
+        super().__init__(
+            f"handshake refused with HTTP {status_code}: {text}".rstrip(": ")
+        )
+
+
+class WebSocketClosed(RuntimeError):
+    """The connection is closed; nothing more can be received or sent.
+
+    Attributes:
+        code (`int`): The close code.
+        reason (`str`): The close reason.
+    """
+
+    def __init__(self, code: int, reason: str = "") -> None:
+        """Make the error.
+
+        Args:
+            code: The close code.
+            reason: The close reason.
+        """
+        self.code = code
+        self.reason = reason
+        super().__init__(f"connection closed with code {code} {reason}".rstrip())
+
+
+def websocket_scope(
+    path: str,
+    subprotocols: list[str] | None,
+    params: dict[str, Any] | None,
+    headers: dict[str, str] | None,
+    cookies: dict[str, str] | None,
+) -> dict[str, Any]:
+    """Build the ASGI scope of a test handshake.
+
+    Args:
+        path: The request path, optionally with a query string.
+        subprotocols: Subprotocols to offer.
+        params: Query parameters to add.
+        headers: Extra request headers.
+        cookies: Cookies to send.
+
+    Returns:
+        The `websocket` scope.
+    """
+    path, _, query = path.partition("?")
+    if params:
+        query = "&".join(filter(None, [query, urlencode(params, doseq=True)]))
+    raw: list[tuple[bytes, bytes]] = [(b"host", b"testserver")]
+    for name, value in (headers or {}).items():
+        raw.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+    if cookies:
+        cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        raw.append((b"cookie", cookie.encode("latin-1")))
+    if subprotocols:
+        raw.append(
+            (b"sec-websocket-protocol", ", ".join(subprotocols).encode("latin-1"))
+        )
+    return {
+        "type": "websocket",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "scheme": "ws",
+        "server": ("testserver", 80),
+        "client": ("testclient", 50000),
+        "root_path": "",
+        "path": path,
+        "raw_path": path.encode("utf-8"),
+        "query_string": query.encode("latin-1"),
+        "headers": raw,
+        "subprotocols": list(subprotocols or []),
+        "extensions": {"websocket.http.response": {}},
+        "state": {},
+    }
+
+
+class AsyncWebsocketClient:
+    """A WebSocket client talking to an app in-process.
+
+    Attributes:
+        accepted_subprotocol (`str | None`): The subprotocol the app accepted.
+        headers (`CIMultiDictProxy`): Extra headers of the handshake response.
+        close_code (`int | None`): The close code once the connection has ended.
+        close_reason (`str`): The close reason once the connection has ended.
+    """
+
+    def __init__(
+        self, app: ASGIApp, scope: dict[str, Any], timeout: float | None
+    ) -> None:
+        """Prepare a connection; it opens on `async with`.
+
+        Args:
+            app: The ASGI app.
+            scope: The handshake scope.
+            timeout: Seconds to wait for each message; `None` forever.
+        """
+        self._app = app
+        self._scope = scope
+        self._timeout = timeout
+        self._to_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._to_client: asyncio.Queue[Message] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._disconnect: Message | None = None
+        self.accepted_subprotocol: str | None = None
+        self.headers: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
+        self.close_code: int | None = None
+        self.close_reason = ""
+
+    async def __aenter__(self) -> AsyncWebsocketClient:
+        """Run the handshake.
+
+        Returns:
+            The open client.
+
+        Raises:
+            WebSocketRejected: The app refused the handshake.
+        """
+        self._task = asyncio.create_task(self._run_app())
+        self._to_app.put_nowait({"type": "websocket.connect"})
+        message = await self._next()
+        kind = message["type"]
+        if kind == "websocket.accept":
+            self.accepted_subprotocol = message.get("subprotocol")
+            self.headers = CIMultiDictProxy(
+                CIMultiDict(
+                    (k.decode("latin-1"), v.decode("latin-1"))
+                    for k, v in message.get("headers", ())
+                )
+            )
+            return self
+        if kind == "websocket.http.response.start":
+            refusal = WebSocketRejected(message["status"], self._denial_body())
+        elif kind == "websocket.close":
+            refusal = WebSocketRejected(403)
+        else:
+            refusal = WebSocketRejected(
+                500, f"the app ended the handshake with {kind!r}"
+            )
+        try:
+            await self._finish()
+        except Exception as exc:
+            raise refusal from exc
+        raise refusal
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Close the connection if still open and wait for the app to end."""
+        if self.close_code is None:
+            await self.close()
+        await self._finish()
+
+    async def send(self, data: str | bytes) -> None:
+        """Send a text (`str`) or binary (`bytes`) message.
+
+        Args:
+            data: The message.
+
+        Raises:
+            WebSocketClosed: The connection has ended.
+            TypeError: `data` is neither `str` nor `bytes`.
+        """
+        if self.close_code is not None:
+            raise WebSocketClosed(self.close_code, self.close_reason)
+        if isinstance(data, str):
+            self._to_app.put_nowait({"type": "websocket.receive", "text": data})
+        elif isinstance(data, bytes):
+            self._to_app.put_nowait({"type": "websocket.receive", "bytes": data})
+        else:
+            raise TypeError(f"send() takes str or bytes, not {type(data).__name__}")
+
+    async def receive(self, mode: type[str] | type[bytes] | None = None) -> Any:
+        """Receive the next message.
+
+        Args:
+            mode: `str` or `bytes` to require that frame type; `None` for either.
+
+        Returns:
+            The message, `str` for text frames and `bytes` for binary ones.
+
+        Raises:
+            WebSocketClosed: The app closed the connection (carries the code).
+            TypeError: The frame is not of type `mode`.
+            asyncio.TimeoutError: Nothing arrived in time.
+        """
+        if self.close_code is not None:
+            raise WebSocketClosed(self.close_code, self.close_reason)
+        message = await self._next()
+        if message["type"] == "websocket.send":
+            data = message.get("text")
+            if data is None:
+                data = message.get("bytes", b"")
+            if mode is not None and not isinstance(data, mode):
+                raise TypeError(f"expected {mode.__name__}, got {type(data).__name__}")
+            return data
+        if message["type"] == "websocket.close":
+            self.close_code = message.get("code", 1000)
+            self.close_reason = message.get("reason") or ""
+        else:
+            self.close_code = 1006
+        raise WebSocketClosed(self.close_code or 1006, self.close_reason)
+
+    async def receive_json(self) -> Any:
+        """Receive a message and decode it as JSON.
+
+        Returns:
+            The decoded value.
+        """
+        import json
+
+        return json.loads(await self.receive())
+
+    async def send_json(self, obj: Any) -> None:
+        """Send a value as JSON in a text frame.
+
+        Args:
+            obj: A JSON-serializable value.
+        """
+        import json
+
+        await self.send(json.dumps(obj))
+
+    async def close(self, status_code: int = 1000, reason: str = "") -> None:
+        """Close the connection from the client side.
+
+        Args:
+            status_code: The close code.
+            reason: The close reason.
+        """
+        if self.close_code is not None:
+            return
+        self.close_code = status_code
+        self.close_reason = reason
+        self._to_app.put_nowait(
+            {"type": "websocket.disconnect", "code": status_code, "reason": reason}
+        )
+
+    # -- the app side ---------------------------------------------------------
+
+    async def _run_app(self) -> None:
+        try:
+            await self._app(self._scope, self._app_receive, self._app_send)
+        finally:
+            self._to_client.put_nowait(_APP_DONE)
+
+    async def _app_receive(self) -> Message:
+        if self._disconnect is not None:
+            return self._disconnect
+        message = await self._to_app.get()
+        if message["type"] == "websocket.disconnect":
+            self._disconnect = message
+        return message
+
+    async def _app_send(self, message: Message) -> None:
+        if self._disconnect is not None and message["type"] == "websocket.send":
+            # As a server does when the peer is gone.
+            raise OSError("the test client has disconnected")
+        self._to_client.put_nowait(message)
+
+    async def _next(self) -> Message:
+        return await asyncio.wait_for(self._to_client.get(), self._timeout)
+
+    def _denial_body(self) -> str:
+        chunks = []
+        while True:
+            message = self._to_client.get_nowait()
+            if message["type"] != "websocket.http.response.body":
+                break
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks).decode("utf-8", "replace")
+
+    async def _finish(self) -> None:
+        """Wait for the app task and re-raise what escaped it."""
+        task = self._task
+        if task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), self._timeout)
+        except asyncio.TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            raise

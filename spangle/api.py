@@ -1,0 +1,334 @@
+"""The application: options, registration, and the ASGI entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from spangle._internal.asgi import ASGIApp, Receive, Scope, Send
+from spangle._internal.compiled import Compiled
+from spangle._internal.mount import find_mount, normalize_prefix, serve_mounted
+from spangle._internal.origin import OriginPolicy
+from spangle._internal.pipelines.http import serve_http
+from spangle._internal.pipelines.lifespan import serve_lifespan
+from spangle._internal.pipelines.websocket import serve_websocket
+from spangle.blueprint import Blueprint
+from spangle.component import api_ctx
+from spangle.error_handler import ErrorHandler
+from spangle.types import Converters, LifespanFunction, RoutingStrategy
+
+if TYPE_CHECKING:
+    from spangle.testing import AsyncHttpTestClient
+
+__all__ = ["Api"]
+
+C = TypeVar("C", bound=type)
+F = TypeVar("F", bound=LifespanFunction)
+
+MiB = 1024 * 1024
+
+
+class Api:
+    """The application: an ASGI3 callable serving views, hooks and components.
+
+    Attributes:
+        debug (`bool`): Development mode.
+        routing (`RoutingStrategy`): The default trailing-slash strategy.
+        default_route (`str | None`): Path whose view serves unmatched paths.
+        max_upload_bytes (`int`): The largest request body accepted.
+        ws_max_message_bytes (`int`): The largest WebSocket message accepted.
+        allowed_origins (`list[str] | None`): Browser origins allowed to open
+            WebSockets; `None` for same host only.
+    """
+
+    def __init__(
+        self,
+        debug: bool = False,
+        static_root: str | None = "/static",
+        static_dir: str | None = "static",
+        favicon: str | None = None,
+        auto_escape: bool = True,
+        templates_dir: str | None = "templates",
+        routing: RoutingStrategy = "no_slash",
+        default_route: str | None = None,
+        middleware: Sequence[tuple[Callable[..., ASGIApp], dict[str, Any]]]
+        | None = None,
+        components: Sequence[type] | None = None,
+        max_upload_bytes: int = 10 * MiB,
+        ws_max_message_bytes: int = 1 * MiB,
+        allowed_origins: Iterable[str] | None = None,
+    ) -> None:
+        """Make an application.
+
+        Args:
+            debug: Development mode.
+            static_root: URL prefix of static files; `None` disables them.
+            static_dir: Directory of static files; `None` disables them.
+            favicon: File in `static_dir` served at `/favicon.ico`.
+            auto_escape: Escape HTML in templates.
+            templates_dir: Directory of Jinja2 templates.
+            routing: Trailing-slash strategy: `no_slash`, `slash`, `strict`, `clone`.
+            default_route: Path whose view serves paths no route matches.
+            middleware: `(class, config)` pairs; the last runs outermost.
+            components: Component classes to register.
+            max_upload_bytes: The largest request body accepted (413 above).
+            ws_max_message_bytes: The largest WebSocket message accepted
+                (close 1009 above).
+            allowed_origins: Browser origins allowed to open WebSockets:
+                `None` for the same host and port as `Host`, `["*"]` for any.
+        """
+        self.debug = debug
+        self.static_root = static_root
+        self.static_dir = static_dir
+        self.favicon = favicon
+        self.auto_escape = auto_escape
+        self.templates_dir = templates_dir
+        self.routing: RoutingStrategy = routing
+        self.default_route = default_route
+        self.max_upload_bytes = max_upload_bytes
+        self.ws_max_message_bytes = ws_max_message_bytes
+        self.allowed_origins = (
+            None if allowed_origins is None else list(allowed_origins)
+        )
+        self._origin_policy = OriginPolicy(self.allowed_origins)
+        self._root = Blueprint()
+        self._root._listeners.append(self._invalidate)
+        self._components: dict[type, Any] = {}
+        self._instances: dict[type, Any] = {}
+        self._mounts: dict[str, ASGIApp] = {}
+        self._middleware: list[tuple[Callable[..., ASGIApp], dict[str, Any]]] = list(
+            middleware or ()
+        )
+        self._compiled: Compiled | None = None
+        for component in components or ():
+            self.register_component(component)
+        if static_root is not None and static_dir is not None:
+            from spangle._internal.static import make_static_app
+
+            self._mounts[normalize_prefix(static_root)] = make_static_app(static_dir)
+
+    # -- ASGI ---------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one ASGI call (http, websocket or lifespan).
+
+        Args:
+            scope: The ASGI scope.
+            receive: The ASGI receive callable.
+            send: The ASGI send callable.
+        """
+        compiled = self._compiled or self._build()
+        token = api_ctx.set(self)
+        try:
+            await compiled.app(scope, receive, send)
+        finally:
+            api_ctx.reset(token)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        compiled = self._compiled or self._build()
+        kind = scope["type"]
+        if kind == "lifespan":
+            await serve_lifespan(compiled.startup, compiled.shutdown, receive, send)
+            return
+        if compiled.mounts:
+            if self.favicon is not None and scope["path"] == "/favicon.ico":
+                scope = dict(scope, path=f"{self.static_root}/{self.favicon}")
+            mounted = find_mount(compiled.mounts, scope["path"])
+            if mounted is not None:
+                await serve_mounted(mounted[0], mounted[1], scope, receive, send)
+                return
+        if kind == "http":
+            await serve_http(self, compiled, scope, receive, send)
+        elif kind == "websocket":
+            await serve_websocket(self, compiled, scope, receive, send)
+
+    def _build(self) -> Compiled:
+        self._compiled = Compiled(self)
+        return self._compiled
+
+    def _invalidate(self) -> None:
+        self._compiled = None
+
+    def _instance(self, cls: type) -> Any:
+        """Return the one instance of a view, hook or handler class."""
+        instance = self._instances.get(cls)
+        if instance is None:
+            instance = self._instances[cls] = cls()
+        return instance
+
+    # -- registration -------------------------------------------------------
+
+    def route(
+        self,
+        path: str,
+        *,
+        converters: Converters | None = None,
+        routing: RoutingStrategy | None = None,
+    ) -> Callable[[C], C]:
+        """Bind the decorated view class to a path.
+
+        Args:
+            path: The path template, e.g. `/users/{id:int}`.
+            converters: Custom converters by name.
+            routing: Trailing-slash strategy for this route; the Api's when `None`.
+
+        Returns:
+            A class decorator that returns the class unchanged.
+        """
+        return self._root.route(path, converters=converters, routing=routing)
+
+    def handle(self, *exceptions: type[BaseException]) -> Callable[[C], C]:
+        """Register the decorated class as the handler of `exceptions`.
+
+        Args:
+            *exceptions: Exception types; lookup follows the raised type's MRO.
+
+        Returns:
+            A class decorator that returns the class unchanged.
+        """
+        return self._root.handle(*exceptions)
+
+    def add_error_handler(self, handler: ErrorHandler) -> None:
+        """Register every handler of an `ErrorHandler`.
+
+        Args:
+            handler: The collection to add.
+        """
+        self._root.add_error_handler(handler)
+
+    def before_request(self, cls: C) -> C:
+        """Run the decorated hook class before every request and connection.
+
+        Args:
+            cls: A class with `on_request(req, resp)` and/or `on_ws(conn)`.
+
+        Returns:
+            The class unchanged.
+        """
+        return self._root.before_request(cls)
+
+    def after_request(self, cls: C) -> C:
+        """Run the decorated hook class after every request and closed connection.
+
+        Args:
+            cls: A class with `on_request(req, resp)` and/or `on_ws(conn)`.
+
+        Returns:
+            The class unchanged.
+        """
+        return self._root.after_request(cls)
+
+    def add_blueprint(self, path: str, blueprint: Blueprint) -> None:
+        """Mount a blueprint's routes, hooks, handlers and lifespan functions.
+
+        Args:
+            path: The prefix for the blueprint's routes.
+            blueprint: The blueprint.
+        """
+        self._root.add_blueprint(path, blueprint)
+
+    def add_lifespan_handler(
+        self, event: Literal["startup", "shutdown"], handler: LifespanFunction
+    ) -> None:
+        """Register a function to run at startup or shutdown.
+
+        Args:
+            event: `"startup"` or `"shutdown"`.
+            handler: A function without arguments, sync or async.
+
+        Raises:
+            ValueError: `event` is neither `"startup"` nor `"shutdown"`.
+        """
+        self._root.add_lifespan_handler(event, handler)
+
+    def on_start(self, func: F) -> F:
+        """Run the decorated function at startup, after component startups.
+
+        Args:
+            func: A function without arguments, sync or async.
+
+        Returns:
+            The function unchanged.
+        """
+        return self._root.on_start(func)
+
+    def on_stop(self, func: F) -> F:
+        """Run the decorated function at shutdown, before component shutdowns.
+
+        Args:
+            func: A function without arguments, sync or async.
+
+        Returns:
+            The function unchanged.
+        """
+        return self._root.on_stop(func)
+
+    def register_component(self, component: C) -> C:
+        """Create and register a component (usable as a class decorator).
+
+        Args:
+            component: A class created with no arguments.
+
+        Returns:
+            The class unchanged.
+        """
+        self._components[component] = component()
+        self._invalidate()
+        return component
+
+    def mount(self, path: str, app: ASGIApp) -> None:
+        """Serve another ASGI app under a path prefix.
+
+        Args:
+            path: The prefix.
+            app: An ASGI3 app.
+        """
+        self._mounts[normalize_prefix(path)] = app
+        self._invalidate()
+
+    def add_middleware(self, middleware: Callable[..., ASGIApp], **config: Any) -> None:
+        """Wrap the app in an ASGI middleware; the last added runs outermost.
+
+        Args:
+            middleware: A class or factory called as `middleware(app, **config)`.
+            **config: Its options.
+        """
+        self._middleware.append((middleware, config))
+        self._invalidate()
+
+    # -- helpers -------------------------------------------------------------
+
+    def url_for(self, view: type, params: dict[str, Any] | None = None) -> str:
+        """Build the path of a view.
+
+        Args:
+            view: A routed view class.
+            params: Values of the route's path parameters.
+
+        Returns:
+            The path of the view's first route.
+
+        Raises:
+            KeyError: The view is not routed or a parameter is missing.
+        """
+        compiled = self._compiled or self._build()
+        entry = compiled.views.get(view)
+        if entry is None:
+            raise KeyError(f"view {view.__qualname__} is not routed on this Api")
+        return compiled.routes.path_for(entry, params)
+
+    def client(self, timeout: float | None = 1) -> AsyncHttpTestClient:
+        """Make an in-process test client.
+
+        Use it as `async with api.client() as client:` to run the lifespan.
+
+        Args:
+            timeout: Seconds to wait for lifespan events and each request;
+                `None` waits forever.
+
+        Returns:
+            The test client.
+        """
+        from spangle.testing import AsyncHttpTestClient
+
+        return AsyncHttpTestClient(self, timeout=timeout)

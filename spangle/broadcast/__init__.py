@@ -1,0 +1,1 @@
+"""Broadcast messages to connections across processes and hosts (SPEC §7)."""

@@ -1,0 +1,107 @@
+"""The `spangle` command: serve an app with uvicorn, export URLs to TypeScript."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from spangle.api import Api
+
+__all__ = ["main", "load_api"]
+
+
+class CliError(Exception):
+    """Bad command-line input, reported as one line with exit status 2."""
+
+
+def load_api(target: str) -> Api:
+    """Import `module:attribute` and check that it is an `Api`.
+
+    Args:
+        target: A string such as `"examples.hello:api"`.
+
+    Returns:
+        The Api.
+
+    Raises:
+        CliError: The module or attribute is missing, or it is not an Api.
+    """
+    module_name, _, attribute = target.partition(":")
+    if not module_name or not attribute:
+        raise CliError(f"expected MODULE:ATTRIBUTE, got {target!r}")
+    if "" not in sys.path and "." not in sys.path:
+        sys.path.insert(0, "")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise CliError(f"no module named {exc.name!r}") from None
+    try:
+        api = getattr(module, attribute)
+    except AttributeError:
+        raise CliError(
+            f"module {module_name!r} has no attribute {attribute!r}"
+        ) from None
+    if not isinstance(api, Api):
+        raise CliError(f"{target} is a {type(api).__name__}, not a spangle Api")
+    return api
+
+
+def _run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    api = load_api(args.app)
+    uvicorn.run(
+        args.app if args.reload or args.workers > 1 else api,
+        host=args.host,
+        port=args.port,
+        reload=args.reload,
+        workers=args.workers if args.workers > 1 else None,
+        ws_max_size=max(api.ws_max_message_bytes + 1024, 16 * 1024 * 1024),
+    )
+    return 0
+
+
+def _urls_ts(args: argparse.Namespace) -> int:
+    from spangle._internal.urls_ts import render_urls_ts
+
+    sys.stdout.write(render_urls_ts(load_api(args.app)))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="spangle", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="serve an app with uvicorn")
+    run.add_argument("app", help="the app as MODULE:ATTRIBUTE")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--reload", action="store_true", help="restart on code changes")
+    run.add_argument("--workers", type=int, default=1, help="worker processes")
+    run.set_defaults(func=_run)
+    urls = commands.add_parser("urls-ts", help="print a TypeScript urlFor helper")
+    urls.add_argument("app", help="the app as MODULE:ATTRIBUTE")
+    urls.set_defaults(func=_urls_ts)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `spangle` command.
+
+    Args:
+        argv: Arguments without the program name; `sys.argv[1:]` by default.
+
+    Returns:
+        The exit status: 0 on success, 2 on bad input.
+    """
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except CliError as exc:
+        print(f"spangle: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m spangle.cli`
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""A collection of error handlers to register on an `Api` or `Blueprint`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+__all__ = ["ErrorHandler"]
+
+C = TypeVar("C", bound=type)
+
+
+class ErrorHandler:
+    """Error handler classes by the exception types they handle.
+
+    A handler class has `on_error(self, req, resp, e)` for HTTP and/or
+    `on_ws_error(self, conn, e)` for WebSocket; it is created once, with no
+    arguments, when the Api starts serving.
+
+    Attributes:
+        handlers (`dict[type[BaseException], type]`): Registered handler classes.
+    """
+
+    def __init__(self) -> None:
+        """Make an empty collection."""
+        self.handlers: dict[type[BaseException], type] = {}
+        self._listeners: list[Callable[[], None]] = []
+
+    def handle(self, *exceptions: type[BaseException]) -> Callable[[C], C]:
+        """Register the decorated class as the handler of `exceptions`.
+
+        Args:
+            *exceptions: Exception types; subclasses are handled too unless
+                they have a handler of their own.
+
+        Returns:
+            A class decorator that returns the class unchanged.
+        """
+
+        def register(cls: C) -> C:
+            for exc in exceptions:
+                self.handlers[exc] = cls
+            for notify in self._listeners:
+                notify()
+            return cls
+
+        return register

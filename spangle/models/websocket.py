@@ -1,0 +1,376 @@
+"""WebSocket connection."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from enum import Enum
+from http.cookies import SimpleCookie
+from typing import Any, AnyStr
+
+from addict import Dict as AttrDict
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+from starlette.datastructures import URL, Address
+
+from spangle._internal.asgi import CloseCode, Receive, Scope, Send, encode_headers
+from spangle._internal.query import parse_query
+from spangle.exceptions import WebSocketDisconnect, WebSocketError
+
+__all__ = ["Connection"]
+
+_UNSET: Any = object()
+_DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
+_MAX_REASON_BYTES = 123
+_NEVER_SENT = frozenset({1004, 1005, 1006, 1015})
+
+
+class _State(Enum):
+    HANDSHAKE = "handshake"
+    OPEN = "open"
+    APP_CLOSED = "closed by the app"
+    PEER_GONE = "closed by the client"
+    DENIED = "refused before accept"
+
+
+class Connection:
+    """WebSocket connection to communicate with a client.
+
+    Attributes:
+        state (`addict.Dict`): Any object you want to store while the connection.
+        closed (`bool`): Whether connection is closed or not.
+        reraise (`bool`): In ErrorHandler, if set true, reraise the exception after
+            closing connection.
+        headers (`CIMultiDictProxy`): The connection headers, case-insensitive
+            dictionary.
+
+    Do not use manually.
+    """
+
+    __slots__ = (
+        "_scope",
+        "_receive",
+        "_send",
+        "_status",
+        "_state",
+        "_headers",
+        "_params",
+        "_url",
+        "_cookies",
+        "_max_message_bytes",
+        "reraise",
+        "close_code",
+        "close_reason",
+    )
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Wrap the ASGI connection.
+
+        Args:
+            scope: The ASGI `websocket` scope.
+            receive: The ASGI receive callable.
+            send: The ASGI send callable.
+        """
+        self._scope = scope
+        self._receive = receive
+        self._send = send
+        self._status = _State.HANDSHAKE
+        self._state: AttrDict = _UNSET
+        self._headers: CIMultiDictProxy[str] = _UNSET
+        self._params: MultiDictProxy[str] = _UNSET
+        self._url: URL = _UNSET
+        self._cookies: dict[str, str] = _UNSET
+        self._max_message_bytes = _DEFAULT_MAX_MESSAGE_BYTES
+        self.reraise = False
+        #: The close code of the connection once it has ended, else `None`.
+        self.close_code: int | None = None
+        #: The close reason of the connection once it has ended.
+        self.close_reason = ""
+
+    # -- lazily parsed request data -------------------------------------
+
+    @property
+    def state(self) -> AttrDict:
+        """Any object you want to store while the connection (`addict.Dict`)."""
+        if self._state is _UNSET:
+            self._state = AttrDict()
+        return self._state
+
+    @property
+    def closed(self) -> bool:
+        """Whether connection is closed or not."""
+        return self._status is not _State.OPEN and self._status is not _State.HANDSHAKE
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        """The connection headers, case-insensitive; repeated headers kept."""
+        if self._headers is _UNSET:
+            raw = CIMultiDict(
+                (k.decode("latin-1"), v.decode("latin-1"))
+                for k, v in self._scope["headers"]
+            )
+            self._headers = CIMultiDictProxy(raw)
+        return self._headers
+
+    @property
+    def params(self) -> MultiDictProxy[str]:
+        """The parsed query parameters used for the request."""
+        if self._params is _UNSET:
+            self._params = MultiDictProxy(
+                MultiDict(parse_query(self._scope.get("query_string", b"")))
+            )
+        return self._params
+
+    @property
+    def url(self) -> URL:
+        """The parsed URL of the request (`starlette.datastructures.URL`)."""
+        if self._url is _UNSET:
+            self._url = URL(scope=self._scope)
+        return self._url
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """Cookies sent with the handshake."""
+        if self._cookies is _UNSET:
+            jar: SimpleCookie = SimpleCookie()
+            for value in self.headers.getall("cookie", ()):
+                try:
+                    jar.load(value)
+                except Exception:
+                    continue
+            self._cookies = {key: morsel.value for key, morsel in jar.items()}
+        return self._cookies
+
+    @property
+    def client(self) -> Address | None:
+        """The client's address (`.host`, `.port`), when the server knows it."""
+        client = self._scope.get("client")
+        return None if client is None else Address(*client)
+
+    @property
+    def subprotocols(self) -> list[str]:
+        """The subprotocols the client offered, in its order of preference."""
+        return list(self._scope.get("subprotocols", ()))
+
+    # -- the conversation --------------------------------------------------
+
+    async def accept(
+        self,
+        subprotocol: str | None = None,
+        headers: dict[str, str] | list[tuple[str, str]] | None = None,
+    ) -> None:
+        """Allow client connection with subprotocol.
+
+        Args:
+            subprotocol: Subprotocol used for communication; one the client offered.
+            headers: Extra headers for the handshake response.
+
+        Raises:
+            ValueError: The client did not offer `subprotocol`.
+            RuntimeError: The connection was already accepted or closed.
+        """
+        self._expect(_State.HANDSHAKE, "accept()")
+        if subprotocol is not None and subprotocol not in self._scope.get(
+            "subprotocols", ()
+        ):
+            raise ValueError(f"the client did not offer subprotocol {subprotocol!r}")
+        message: dict[str, Any] = {
+            "type": "websocket.accept",
+            "subprotocol": subprotocol,
+        }
+        if headers:
+            message["headers"] = encode_headers(headers)
+        await self._transmit(message)
+        self._status = _State.OPEN
+
+    async def reject(self, status_code: int = 403, text: str = "") -> None:
+        """Refuse the handshake with an HTTP response.
+
+        The response carries `text` when the server offers the ASGI
+        `websocket.http.response` extension; other servers get a close before
+        accept, which they answer with 403.
+
+        Args:
+            status_code: HTTP status of the denial.
+            text: Body of the denial, sent as UTF-8 plain text.
+
+        Raises:
+            RuntimeError: The connection was already accepted or closed.
+        """
+        self._expect(_State.HANDSHAKE, "reject()")
+        self._status = _State.DENIED
+        if "websocket.http.response" not in self._scope.get("extensions", {}):
+            await self._transmit({"type": "websocket.close", "code": 1000})
+            return
+        body = text.encode("utf-8")
+        start = {
+            "type": "websocket.http.response.start",
+            "status": status_code,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+        await self._transmit(start)
+        await self._transmit({"type": "websocket.http.response.body", "body": body})
+
+    async def close(self, status_code: int = 1000, reason: str = "") -> None:
+        """Close the connection with status code.
+
+        Closing a connection that has already ended does nothing.
+
+        Args:
+            status_code: WebSocket status code. Default: `1000` .
+            reason: Close reason, at most 123 bytes in UTF-8.
+
+        Raises:
+            ValueError: The code must never be sent (1004-1006, 1015, outside
+                1000-4999), or the reason is too long. Nothing is sent.
+        """
+        if not 1000 <= status_code <= 4999 or status_code in _NEVER_SENT:
+            raise ValueError(f"close code {status_code} must not be sent")
+        if len(reason.encode("utf-8")) > _MAX_REASON_BYTES:
+            raise ValueError(f"close reason is over {_MAX_REASON_BYTES} bytes")
+        if self._status is _State.HANDSHAKE:
+            self._status = _State.DENIED
+        elif self._status is _State.OPEN:
+            self._status = _State.APP_CLOSED
+        else:
+            return
+        self.close_code = status_code
+        self.close_reason = reason
+        message = {"type": "websocket.close", "code": status_code, "reason": reason}
+        with contextlib.suppress(WebSocketDisconnect):
+            await self._transmit(message)
+
+    async def receive(self, mode: type[str] | type[bytes] | None = None) -> str | bytes:
+        """Receive data from the client.
+
+        Args:
+            mode: Receiving type, `str` or `bytes`; `None` for whichever arrives.
+
+        Returns:
+            Data with specified type.
+
+        Raises:
+            TypeError: `mode` is neither `str`, `bytes` nor `None`.
+            WebSocketError: The frame has the wrong type (1003) or is larger
+                than the Api's `ws_max_message_bytes` (1009).
+            WebSocketDisconnect: The client has gone away.
+            RuntimeError: The connection is not open.
+        """
+        if mode is not None and mode is not str and mode is not bytes:
+            raise TypeError(f"receive() mode must be str or bytes, not {mode!r}")
+        if self._status is not _State.OPEN:
+            self._refuse("receive()")
+        message = await self._receive()
+        if message["type"] != "websocket.receive":
+            self._peer_gone(message.get("code", 1005), message.get("reason") or "")
+        text: str | None = message.get("text")
+        if text is not None:
+            # PERF: a UTF-8 char is 1 to 4 bytes; encode only when in doubt.
+            if len(text) * 4 > self._max_message_bytes:
+                self._check_size(len(text.encode("utf-8")))
+            if mode is bytes:
+                raise WebSocketError(
+                    CloseCode.UNSUPPORTED_DATA, "expected a binary frame"
+                )
+            return text
+        data: bytes = message.get("bytes") or b""
+        if len(data) > self._max_message_bytes:
+            self._check_size(len(data))
+        if mode is str:
+            raise WebSocketError(CloseCode.UNSUPPORTED_DATA, "expected a text frame")
+        return data
+
+    async def send(self, data: AnyStr) -> None:
+        """Send data to the client.
+
+        Args:
+            data: Data sent to the client, must be `str` or `bytes` .
+
+        Raises:
+            TypeError: `data` is neither `str` nor `bytes`.
+            WebSocketDisconnect: The client has gone away.
+            RuntimeError: The connection is not open.
+        """
+        if self._status is not _State.OPEN:
+            self._refuse("send()")
+        if isinstance(data, str):
+            await self._transmit({"type": "websocket.send", "text": data})
+        elif isinstance(data, bytes):
+            await self._transmit({"type": "websocket.send", "bytes": data})
+        else:
+            raise TypeError(f"send() takes str or bytes, not {type(data).__name__}")
+
+    async def receive_json(self) -> Any:
+        """Receive a message and decode it as JSON.
+
+        Returns:
+            The decoded value.
+
+        Raises:
+            WebSocketError: The message is not valid JSON (1007).
+            WebSocketDisconnect: The client has gone away.
+            RuntimeError: The connection is not open.
+        """
+        data = await self.receive()
+        try:
+            return json.loads(data)
+        except ValueError:
+            raise WebSocketError(CloseCode.INVALID_PAYLOAD, "invalid JSON") from None
+
+    async def send_json(self, obj: Any) -> None:
+        """Send a value as JSON in a text frame.
+
+        Args:
+            obj: A JSON-serializable value.
+
+        Raises:
+            TypeError: `obj` cannot be serialized.
+        """
+        await self.send(json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
+
+    def __aiter__(self) -> Connection:
+        """Iterate over incoming messages until the connection closes."""
+        return self
+
+    async def __anext__(self) -> str | bytes:
+        """Return the next message, or stop when the connection has closed."""
+        if self._status is not _State.OPEN:
+            raise StopAsyncIteration
+        try:
+            return await self.receive()
+        except WebSocketDisconnect:
+            raise StopAsyncIteration from None
+
+    # -- private ----------------------------------------------------------
+
+    async def _transmit(self, message: dict[str, Any]) -> None:
+        try:
+            await self._send(message)
+        except OSError:
+            # Servers raise an OSError subclass when the peer is gone.
+            self._peer_gone(CloseCode.ABNORMAL, "")
+
+    def _peer_gone(self, code: int, reason: str) -> Any:
+        self._status = _State.PEER_GONE
+        self.close_code = code
+        self.close_reason = reason
+        raise WebSocketDisconnect(code, reason)
+
+    def _check_size(self, size: int) -> None:
+        if size > self._max_message_bytes:
+            raise WebSocketError(
+                CloseCode.MESSAGE_TOO_BIG,
+                f"message of {size} bytes is over the limit of "
+                f"{self._max_message_bytes}",
+            )
+
+    def _expect(self, status: _State, call: str) -> None:
+        if self._status is not status:
+            raise RuntimeError(f"{call} on a connection that is {self._status.value}")
+
+    def _refuse(self, call: str) -> Any:
+        if self._status is _State.PEER_GONE:
+            raise WebSocketDisconnect(self.close_code or 1005, self.close_reason)
+        raise RuntimeError(f"{call} on a connection that is {self._status.value}")
