@@ -1,0 +1,38 @@
+# The README's two commands: `make run` serves the demo, `make test` runs every check.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+
+.PHONY: setup system-deps run test lint typecheck pytest bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $@
+
+system-deps:
+	bash scripts/system-deps.sh
+
+run: setup
+	$(BIN)/spangle run examples.chat.app:api --host 127.0.0.1 --port 8000
+
+lint: setup
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: setup system-deps
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+bench: setup
+	bash bench/run.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage
