@@ -2,6 +2,7 @@
 
 from spangle.api import Api
 from spangle.blueprint import Blueprint
+from spangle.broadcast import Broadcast
 from spangle.component import api_ctx, component_ctx, use_api, use_component
 from spangle.error_handler import ErrorHandler
 from spangle.models.http import Request, Response
@@ -20,4 +21,5 @@ __all__ = [
     "use_component",
     "api_ctx",
     "component_ctx",
+    "Broadcast",
 ]

@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from spangle._internal.asgi import ASGIApp, Receive, Scope, Send
 from spangle._internal.compiled import Compiled
-from spangle._internal.mount import find_mount, normalize_prefix, serve_mounted
+from spangle._internal.mount import (
+    find_mount,
+    normalize_prefix,
+    serve_mounted,
+    strip_root_path,
+)
 from spangle._internal.origin import OriginPolicy
 from spangle._internal.pipelines.http import serve_http
 from spangle._internal.pipelines.lifespan import serve_lifespan
@@ -100,6 +105,7 @@ class Api:
             middleware or ()
         )
         self._compiled: Compiled | None = None
+        self._stack: ASGIApp | None = None
         for component in components or ():
             self.register_component(component)
         if static_root is not None and static_dir is not None:
@@ -130,6 +136,8 @@ class Api:
         if kind == "lifespan":
             await serve_lifespan(compiled.startup, compiled.shutdown, receive, send)
             return
+        if scope.get("root_path"):
+            scope = strip_root_path(scope)
         if compiled.mounts:
             if self.favicon is not None and scope["path"] == "/favicon.ico":
                 scope = dict(scope, path=f"{self.static_root}/{self.favicon}")
@@ -137,6 +145,11 @@ class Api:
             if mounted is not None:
                 await serve_mounted(mounted[0], mounted[1], scope, receive, send)
                 return
+        if compiled.root_mount is not None and not compiled.routes.lookup(
+            scope["path"]
+        ):
+            await serve_mounted("", compiled.root_mount, scope, receive, send)
+            return
         if kind == "http":
             await serve_http(self, compiled, scope, receive, send)
         elif kind == "websocket":
@@ -266,23 +279,41 @@ class Api:
     def register_component(self, component: C) -> C:
         """Create and register a component (usable as a class decorator).
 
+        Registering a class again keeps its first instance.
+
         Args:
             component: A class created with no arguments.
 
         Returns:
             The class unchanged.
+
+        Raises:
+            TypeError: `component` is not a class.
         """
-        self._components[component] = component()
-        self._invalidate()
+        if not isinstance(component, type):
+            raise TypeError(f"a component must be a class, not {component!r}")
+        if component not in self._components:
+            self._components[component] = component()
+            self._invalidate()
         return component
 
     def mount(self, path: str, app: ASGIApp) -> None:
         """Serve another ASGI app under a path prefix.
 
+        The app sees `root_path` extended by the prefix, `path` without it,
+        and `scope["extensions"]["spangle"]` holding `req`/`resp` (HTTP) or
+        `conn` (WebSocket). An app mounted at `/` serves only the paths no
+        route matches.
+
         Args:
-            path: The prefix.
+            path: The prefix, e.g. `/legacy`; mounting again replaces the app.
             app: An ASGI3 app.
+
+        Raises:
+            TypeError: `app` is not callable.
         """
+        if not callable(app):
+            raise TypeError(f"a mounted app must be an ASGI callable, not {app!r}")
         self._mounts[normalize_prefix(path)] = app
         self._invalidate()
 
@@ -294,6 +325,7 @@ class Api:
             **config: Its options.
         """
         self._middleware.append((middleware, config))
+        self._stack = None
         self._invalidate()
 
     # -- helpers -------------------------------------------------------------

@@ -80,6 +80,7 @@ class Blueprint:
         self.request_hooks: dict[str, list[type]] = {"before": [], "after": []}
         self.children: list[tuple[str, Blueprint]] = []
         self._listeners: list[Callable[[], None]] = []
+        self._own_handlers: list[ErrorHandler] = []
         self.error_handler._listeners.append(self._changed)
 
     def _changed(self) -> None:
@@ -120,17 +121,28 @@ class Blueprint:
         Returns:
             A class decorator that returns the class unchanged.
         """
-        return self.error_handler.handle(*exceptions)
+        own = self.error_handlers[-1]
+        if own is not self.error_handler and own not in self._own_handlers:
+            # Keep registration order: a handler registered after an
+            # added ErrorHandler must win over it for the same type.
+            own = ErrorHandler()
+            self._own_handlers.append(own)
+            self._attach(own)
+        return own.handle(*exceptions)
 
     def add_error_handler(self, handler: ErrorHandler) -> None:
         """Register every handler of an `ErrorHandler`.
 
         Args:
-            handler: The collection to add; later ones win for the same type.
+            handler: The collection to add; for one exception type, the
+                handler registered last on this blueprint wins.
         """
+        self._attach(handler)
+        self._changed()
+
+    def _attach(self, handler: ErrorHandler) -> None:
         self.error_handlers.append(handler)
         handler._listeners.append(self._changed)
-        self._changed()
 
     def add_lifespan_handler(
         self, event: Literal["startup", "shutdown"], handler: LifespanFunction
@@ -207,7 +219,12 @@ class Blueprint:
         Args:
             path: The prefix for the child's routes.
             blueprint: The child blueprint.
+
+        Raises:
+            ValueError: The child is this blueprint or one of its ancestors.
         """
+        if any(bp is self for _, bp in blueprint._walk()):
+            raise ValueError("a blueprint cannot contain itself")
         self.children.append((path, blueprint))
         blueprint._listeners.append(self._changed)
         self._changed()
@@ -232,10 +249,14 @@ def join_route(prefix: str, path: str) -> str:
         path: The route template.
 
     Returns:
-        The full template; a trailing slash of `path` is kept.
+        The full template; a trailing slash of `path` is kept, so `/`
+        under `/api` is `/api/` while `""` is `/api`.
     """
     head = prefix.strip("/")
     tail = path.lstrip("/")
     if not head:
         return "/" + tail
-    return "/" + head + ("/" + tail if tail else "")
+    if not path:
+        return "/" + head
+    # `/` under `/api` is `/api/`, as in Flask: the strategy decides the rest.
+    return "/" + head + "/" + tail

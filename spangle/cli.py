@@ -19,6 +19,9 @@ class CliError(Exception):
 def load_api(target: str) -> Api:
     """Import `module:attribute` and check that it is an `Api`.
 
+    The current directory is importable, as with `python -m`; the attribute
+    may be dotted (`module:app.api`).
+
     Args:
         target: A string such as `"examples.hello:api"`.
 
@@ -37,8 +40,12 @@ def load_api(target: str) -> Api:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         raise CliError(f"no module named {exc.name!r}") from None
+    except TypeError:  # a relative name such as `.app`
+        raise CliError(f"{module_name!r} is not an absolute module name") from None
+    api: object = module
     try:
-        api = getattr(module, attribute)
+        for name in attribute.split("."):
+            api = getattr(api, name)
     except AttributeError:
         raise CliError(
             f"module {module_name!r} has no attribute {attribute!r}"
@@ -46,6 +53,13 @@ def load_api(target: str) -> Api:
     if not isinstance(api, Api):
         raise CliError(f"{target} is a {type(api).__name__}, not a spangle Api")
     return api
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -58,6 +72,9 @@ def _run(args: argparse.Namespace) -> int:
         port=args.port,
         reload=args.reload,
         workers=args.workers if args.workers > 1 else None,
+        # spangle always speaks the lifespan protocol: never let uvicorn take
+        # a lifespan error for "protocol unsupported" and serve anyway.
+        lifespan="on",
         ws_max_size=max(api.ws_max_message_bytes + 1024, 16 * 1024 * 1024),
     )
     return 0
@@ -66,7 +83,12 @@ def _run(args: argparse.Namespace) -> int:
 def _urls_ts(args: argparse.Namespace) -> int:
     from spangle._internal.urls_ts import render_urls_ts
 
-    sys.stdout.write(render_urls_ts(load_api(args.app)))
+    api = load_api(args.app)
+    try:
+        source = render_urls_ts(api)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    sys.stdout.write(source)
     return 0
 
 
@@ -78,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--reload", action="store_true", help="restart on code changes")
-    run.add_argument("--workers", type=int, default=1, help="worker processes")
+    run.add_argument("--workers", type=_positive, default=1, help="worker processes")
     run.set_defaults(func=_run)
     urls = commands.add_parser("urls-ts", help="print a TypeScript urlFor helper")
     urls.add_argument("app", help="the app as MODULE:ATTRIBUTE")

@@ -107,12 +107,13 @@ def use_api() -> Api:
         ) from None
 
 
-def use_component(component: type[T], *, api: Api | None = None) -> T:
+def use_component(component: type[T], api: Api | None = None) -> T:
     """Return the registered instance of a component class.
 
     Args:
         component: The component class.
-        api: The Api to look in; the current context's when `None`.
+        api: The Api to look in; the current context's when `None`. Pass it
+            to reach a component outside of a request, e.g. from a script.
 
     Returns:
         The instance registered on the Api.

@@ -1,12 +1,16 @@
 """Exceptions raised by spangle and understood by its error handling.
 
 `SpangleError` subclasses carry the HTTP status they answer with;
-`WebSocketError` carries the close code a WebSocket connection ends with.
+`WebSocketError` carries the close code a WebSocket connection ends with,
+often one of `CloseCode`'s.
 """
 
 from __future__ import annotations
 
+from spangle._internal.asgi import CloseCode
+
 __all__ = [
+    "CloseCode",
     "SpangleError",
     "NotFoundError",
     "MethodNotAllowedError",
@@ -83,7 +87,7 @@ class TooLargeRequestError(SpangleError):
 
 
 class ParseError(SpangleError):
-    """The request body could not be parsed (400)."""
+    """The request body, query string or Cookie header is malformed (400)."""
 
     status_code = 400
     default_message = "Bad Request"

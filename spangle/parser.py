@@ -1,10 +1,42 @@
-"""Request body parsers and the uploaded-file type."""
+"""Request body parsers and the uploaded-file type.
+
+`Request.media()` picks a parser from `Content-Type` (or `parse_as`). Every
+parser turns a malformed body into `ParseError` (400), never a 500.
+"""
 
 from __future__ import annotations
 
-from typing import IO, NamedTuple
+import json
+from collections.abc import Awaitable, Callable
+from tempfile import SpooledTemporaryFile
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import parse_qsl
 
-__all__ = ["UploadedFile"]
+from addict import Dict as AttrDict
+from multidict import MultiDict, MultiDictProxy
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from spangle._internal.headers import parse_content_type
+from spangle.exceptions import ParseError
+
+if TYPE_CHECKING:
+    from spangle.models.http import Request
+
+__all__ = [
+    "UploadedFile",
+    "BodyParser",
+    "parse_body",
+    "parse_json",
+    "parse_form",
+    "parse_multipart",
+]
+
+BodyParser = Callable[["Request"], Awaitable[Any]]
+"""An async function turning a request's body into a value."""
+
+# Uploads stay in memory up to this size, then spill to a temporary file.
+_SPOOL_BYTES = 1024 * 1024
 
 
 class UploadedFile(NamedTuple):
@@ -12,10 +44,215 @@ class UploadedFile(NamedTuple):
 
     Attributes:
         filename: The name the client gave.
-        file: The file's data, a binary file object.
-        mimetype: The type the client gave.
+        file: The data, a binary file object positioned at the start; it is
+            closed when the response has been sent.
+        mimetype: The type the client gave (`application/octet-stream` if none).
     """
 
     filename: str
     file: IO[bytes]
     mimetype: str
+
+
+async def parse_json(req: Request) -> Any:
+    """Decode a JSON body; objects become `addict.Dict` for dot access.
+
+    Args:
+        req: The request.
+
+    Returns:
+        The decoded value.
+
+    Raises:
+        ParseError: The body is not valid JSON in its charset.
+    """
+    text = await req.text
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        raise ParseError("the body is not valid JSON") from None
+    return AttrDict(value) if isinstance(value, dict) else value
+
+
+async def parse_form(req: Request) -> MultiDictProxy[str]:
+    """Decode an `application/x-www-form-urlencoded` body.
+
+    Args:
+        req: The request.
+
+    Returns:
+        The fields; repeated names kept, blank values kept.
+
+    Raises:
+        ParseError: The charset is unknown or does not decode the body.
+    """
+    text = await req.text
+    pairs = parse_qsl(text, keep_blank_values=True, encoding=req.charset)
+    return MultiDictProxy(MultiDict(pairs))
+
+
+async def parse_multipart(req: Request) -> MultiDictProxy[str | UploadedFile]:
+    """Decode a `multipart/form-data` body while it streams in.
+
+    Files are spooled to temporary files past 1 MiB; fields are decoded
+    with the body's charset (UTF-8 by default).
+
+    Args:
+        req: The request.
+
+    Returns:
+        Fields as `str` and files as `UploadedFile`, repeated names kept.
+
+    Raises:
+        ParseError: No boundary, or a broken or truncated body.
+    """
+    mimetype, options = parse_content_type(req.headers.get("content-type", ""))
+    boundary = options.get("boundary", "")
+    if not boundary:
+        raise ParseError("multipart/form-data without a boundary")
+    collector = _PartCollector(options.get("charset") or "utf-8")
+    req._files = collector.files
+    parser = MultipartParser(boundary, collector.callbacks())
+    try:
+        await req._consume(parser.write)
+        parser.finalize()
+    except MultipartParseError:
+        raise ParseError("malformed multipart body") from None
+    if not collector.ended:
+        raise ParseError("truncated multipart body")
+    return MultiDictProxy(collector.result)
+
+
+class _PartCollector:
+    """Turns python-multipart callbacks into fields and files."""
+
+    def __init__(self, charset: str) -> None:
+        self.charset = charset
+        self.result: MultiDict[str | UploadedFile] = MultiDict()
+        self.files: list[IO[bytes]] = []
+        self.ended = False
+        self._headers: dict[bytes, bytes] = {}
+        self._field = bytearray()
+        self._value = bytearray()
+        self._name = ""
+        self._upload: UploadedFile | None = None
+        self._data = bytearray()
+
+    def callbacks(self) -> Any:
+        return {
+            "on_part_begin": self._part_begin,
+            "on_header_field": self._header_field,
+            "on_header_value": self._header_value,
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._part_data,
+            "on_part_end": self._part_end,
+            "on_end": self._end,
+        }
+
+    def _part_begin(self) -> None:
+        self._headers = {}
+        self._data = bytearray()
+        self._upload = None
+
+    def _header_field(self, data: bytes, start: int, end: int) -> None:
+        self._field += data[start:end]
+
+    def _header_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+
+    def _header_end(self) -> None:
+        self._headers[bytes(self._field).lower()] = bytes(self._value)
+        self._field.clear()
+        self._value.clear()
+
+    def _headers_finished(self) -> None:
+        disposition = self._headers.get(b"content-disposition", b"")
+        kind, params = parse_options_header(disposition.decode("latin-1"))
+        if kind != b"form-data" or b"name" not in params:
+            raise ParseError("a multipart part lacks a form-data name")
+        self._name = _decode(params[b"name"], self.charset)
+        if b"filename" in params:
+            file: IO[bytes] = SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115
+            self.files.append(file)
+            mimetype = self._headers.get(b"content-type", b"").decode("latin-1")
+            self._upload = UploadedFile(
+                _decode(params[b"filename"], "utf-8"),
+                file,
+                mimetype.strip() or "application/octet-stream",
+            )
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._upload is not None:
+            self._upload.file.write(data[start:end])
+        else:
+            self._data += data[start:end]
+
+    def _part_end(self) -> None:
+        if self._upload is not None:
+            self._upload.file.seek(0)
+            self.result.add(self._name, self._upload)
+            return
+        try:
+            self.result.add(self._name, self._data.decode(self.charset))
+        except (LookupError, ValueError):
+            raise ParseError(f"a form field is not valid {self.charset}") from None
+
+    def _end(self) -> None:
+        self.ended = True
+
+
+def _decode(raw: bytes, charset: str) -> str:
+    try:
+        return raw.decode(charset)
+    except (LookupError, ValueError):
+        return raw.decode("latin-1")
+
+
+_PARSERS: dict[str, BodyParser] = {
+    "json": parse_json,
+    "form": parse_form,
+    "multipart": parse_multipart,
+}
+_BY_MIMETYPE = {
+    "application/json": "json",
+    "application/x-www-form-urlencoded": "form",
+    "multipart/form-data": "multipart",
+}
+
+
+async def parse_body(req: Request, parse_as: str | None = None) -> Any:
+    """Parse a body with the parser its `Content-Type` (or `parse_as`) names.
+
+    Args:
+        req: The request.
+        parse_as: `"json"`, `"form"` or `"multipart"`; `"form"` reads a
+            multipart body too. `None` chooses from `Content-Type`, where any
+            `+json` type counts as JSON.
+
+    Returns:
+        What the parser returns.
+
+    Raises:
+        ValueError: `parse_as` names no parser.
+        ParseError: The body is malformed (400), or its type is not
+            supported (415).
+    """
+    mimetype = req.mimetype
+    if parse_as is None:
+        kind = _BY_MIMETYPE.get(mimetype)
+        if kind is None and mimetype.endswith("+json"):
+            kind = "json"
+        if kind is None:
+            raise ParseError(
+                f"unsupported media type {mimetype or '(none)'!r}", status_code=415
+            )
+    elif parse_as not in _PARSERS:
+        raise ValueError(
+            f"parse_as must be one of {sorted(_PARSERS)}, not {parse_as!r}"
+        )
+    else:
+        kind = parse_as
+    if kind == "form" and mimetype == "multipart/form-data":
+        kind = "multipart"
+    return await _PARSERS[kind](req)

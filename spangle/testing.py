@@ -207,7 +207,7 @@ class AsyncHttpTestClient:
             subprotocols: Subprotocols to offer.
             params: Query parameters.
             headers: Handshake headers.
-            cookies: Cookies to send.
+            cookies: Cookies to send, on top of those earlier responses set.
             timeout: Seconds to wait for each message; the client's by default.
 
         Yields:
@@ -217,7 +217,10 @@ class AsyncHttpTestClient:
         Raises:
             WebSocketRejected: The app refused the handshake (carries the status).
         """
-        scope = websocket_scope(path, subprotocols, params, headers, cookies)
+        # As a browser would, send the cookies earlier responses set.
+        jar = {c.name: c.value or "" for c in self._http.cookies.jar}
+        jar.update(cookies or {})
+        scope = websocket_scope(path, subprotocols, params, headers, jar)
         wait = self.timeout if timeout is _DEFAULT else timeout
         async with AsyncWebsocketClient(self.app, scope, wait) as ws:
             yield ws

@@ -28,6 +28,24 @@ class CloseCode(IntEnum):
     TRY_AGAIN_LATER = 1013
 
 
+_NEVER_SENT = frozenset({1004, 1005, 1006, 1015})
+
+#: A close frame's payload is at most 125 bytes, two of which hold the code.
+MAX_CLOSE_REASON_BYTES = 123
+
+
+def is_sendable_close_code(code: int) -> bool:
+    """Tell whether an endpoint may put a close code on the wire (RFC 6455 7.4).
+
+    Args:
+        code: The close code.
+
+    Returns:
+        `False` for 1004-1006, 1015 and anything outside 1000-4999.
+    """
+    return 1000 <= code <= 4999 and code not in _NEVER_SENT
+
+
 def encode_headers(headers: object) -> list[tuple[bytes, bytes]]:
     """Turn a mapping or a list of pairs into ASGI raw headers.
 

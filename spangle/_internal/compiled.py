@@ -1,8 +1,9 @@
 """What an `Api` computes from its registrations before serving.
 
 Registrations only record; the first call after a change builds this once:
-the route table, handler table, hook tuples, lifespan order and the
-middleware stack. A request then costs a few dict lookups.
+the route table, handler table, hook tuples, lifespan order and mounts. A
+request then costs a few dict lookups. The middleware stack is built apart
+(`middleware_stack`) so that adding a route keeps middleware instances.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from spangle._internal.asgi import ASGIApp
 from spangle._internal.errors import HandlerTable
 from spangle._internal.routing.router import Endpoint, RouteTable
 from spangle._internal.views import ViewEntry
-from spangle.blueprint import join_route
+from spangle.blueprint import Blueprint, join_route
+from spangle.component import api_ctx
 
 if TYPE_CHECKING:
     from spangle.api import Api
@@ -29,11 +31,14 @@ class Compiled:
         routes: Route lookup.
         views: View entries by view class.
         errors: Error handler lookup.
+        ws_errors: Error handler lookup among handlers with `on_ws_error`.
+        http_errors: Error handler lookup among handlers with `on_error`.
         before_http, after_http: `on_request` of hook instances, in order.
         before_ws, after_ws: `on_ws` of hook instances, in order.
         startup, shutdown: Lifespan functions in SPEC order.
         default: The endpoint served for unmatched paths, or `None`.
-        mounts: `(prefix, app)` pairs, longest prefix first.
+        mounts: `(prefix, app)` pairs, longest prefix first, root excluded.
+        root_mount: The app mounted at `/`, served when no route matches.
         app: The middleware stack around the Api's dispatch.
     """
 
@@ -41,6 +46,8 @@ class Compiled:
         "routes",
         "views",
         "errors",
+        "ws_errors",
+        "http_errors",
         "before_http",
         "after_http",
         "before_ws",
@@ -49,11 +56,62 @@ class Compiled:
         "shutdown",
         "default",
         "mounts",
+        "root_mount",
         "app",
     )
 
     def __init__(self, api: Api) -> None:
+        # Views, hooks and handlers are created here; their `__init__` may
+        # call `use_component`, so the Api must be the current one.
+        token = api_ctx.set(api)
+        try:
+            self._build(api)
+        finally:
+            api_ctx.reset(token)
+
+    def _build(self, api: Api) -> None:
         walk = api._root._walk()
+        self._build_routes(api, walk)
+        # A blueprint added at two prefixes serves its routes twice, but its
+        # hooks, handlers and lifespan functions must run once.
+        unique = list({id(bp): bp for _, bp in walk}.values())
+        handlers: dict[type[BaseException], Any] = {}
+        # The Api's own handlers win over its blueprints', a parent's over its
+        # children's: apply them last.
+        for blueprint in reversed(unique):
+            for collection in blueprint.error_handlers:
+                for exc, cls in collection.handlers.items():
+                    handlers[exc] = api._instance(cls)
+        self.errors = HandlerTable(handlers)
+        # A handler without on_ws_error must not hide a WebSocket-capable one
+        # registered for a base class.
+        self.ws_errors = HandlerTable(
+            {e: h for e, h in handlers.items() if hasattr(h, "on_ws_error")}
+        )
+        self.http_errors = HandlerTable(
+            {e: h for e, h in handlers.items() if hasattr(h, "on_error")}
+        )
+        before = [api._instance(c) for bp in unique for c in bp.request_hooks["before"]]
+        after = [api._instance(c) for bp in unique for c in bp.request_hooks["after"]]
+        self.before_http = _methods(before, "on_request")
+        self.after_http = _methods(after, "on_request")
+        self.before_ws = _methods(before, "on_ws")
+        self.after_ws = _methods(after, "on_ws")
+        components = list(api._components.values())
+        self.startup = [
+            *_methods(components, "startup"),
+            *(f for bp in unique for f in bp.events["startup"]),
+        ]
+        self.shutdown = [
+            *(f for bp in unique for f in bp.events["shutdown"]),
+            *_methods(components, "shutdown"),
+        ]
+        mounts = sorted(api._mounts.items(), key=lambda item: -len(item[0]))
+        self.mounts = [(prefix, app) for prefix, app in mounts if prefix]
+        self.root_mount: ASGIApp | None = api._mounts.get("")
+        self.app = middleware_stack(api)
+
+    def _build_routes(self, api: Api, walk: list[tuple[str, Blueprint]]) -> None:
         self.routes: RouteTable[ViewEntry] = RouteTable()
         entries: dict[type, ViewEntry] = {}
         for prefix, blueprint in walk:
@@ -68,30 +126,6 @@ class Compiled:
                     route.routing or api.routing,
                 )
         self.views = entries
-        handlers: dict[type[BaseException], Any] = {}
-        # The Api's own handlers win over its blueprints': apply them last.
-        for _, blueprint in reversed(walk):
-            for collection in blueprint.error_handlers:
-                for exc, cls in collection.handlers.items():
-                    handlers[exc] = api._instance(cls)
-        self.errors = HandlerTable(handlers)
-        before = [
-            api._instance(c) for _, bp in walk for c in bp.request_hooks["before"]
-        ]
-        after = [api._instance(c) for _, bp in walk for c in bp.request_hooks["after"]]
-        self.before_http = _methods(before, "on_request")
-        self.after_http = _methods(after, "on_request")
-        self.before_ws = _methods(before, "on_ws")
-        self.after_ws = _methods(after, "on_ws")
-        components = list(api._components.values())
-        self.startup = [
-            *_methods(components, "startup"),
-            *(f for _, bp in walk for f in bp.events["startup"]),
-        ]
-        self.shutdown = [
-            *(f for _, bp in walk for f in bp.events["shutdown"]),
-            *_methods(components, "shutdown"),
-        ]
         self.default: tuple[Endpoint[ViewEntry], dict[str, Any]] | None = None
         if api.default_route is not None:
             self.default = self.routes.lookup(api.default_route)
@@ -99,11 +133,26 @@ class Compiled:
                 raise ValueError(
                     f"default_route {api.default_route!r} matches no route"
                 )
-        self.mounts = sorted(api._mounts.items(), key=lambda item: -len(item[0]))
+
+
+def middleware_stack(api: Api) -> ASGIApp:
+    """Return the Api's middleware stack, building it after a change.
+
+    The stack wraps `api._dispatch`, which reads the current tables itself,
+    so it survives route and handler registrations.
+
+    Args:
+        api: The Api.
+
+    Returns:
+        The outermost app: the middleware added last.
+    """
+    if api._stack is None:
         app: ASGIApp = api._dispatch
         for factory, config in api._middleware:
             app = factory(app, **config)
-        self.app = app
+        api._stack = app
+    return api._stack
 
 
 def _methods(instances: list[Any], name: str) -> tuple[Any, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from spangle._internal.asgi import ASGIApp, Receive, Scope, Send
+from spangle.component import api_ctx
 from spangle.models.http import Request, Response
 from spangle.models.websocket import Connection
 
@@ -27,14 +28,15 @@ def find_mount(
     """Find the mounted app whose prefix owns a path.
 
     Args:
-        mounts: `(prefix, app)` pairs, longest prefix first.
+        mounts: `(prefix, app)` pairs, longest prefix first, none empty.
         path: The request path.
 
     Returns:
         The prefix and app, or `None`.
     """
     for prefix, app in mounts:
-        if path == prefix or path.startswith(prefix + "/") or not prefix:
+        # Whole segments only: `/static` owns `/static/a`, not `/staticky`.
+        if path == prefix or path.startswith(prefix + "/"):
             return prefix, app
     return None
 
@@ -44,8 +46,10 @@ async def serve_mounted(
 ) -> None:
     """Call a mounted app with its view of the path.
 
-    The app sees `root_path` extended by the prefix, `path` without it, and
-    `scope["extensions"]["spangle"]` holding `req`/`resp` or `conn`.
+    The app sees `root_path` extended by the prefix, `path` without it (`/`
+    for the prefix itself), and `scope["extensions"]["spangle"]` holding
+    `req`/`resp` or `conn`. Those models wrap the caller's scope, so that
+    `req.url` stays the full URL; the caller's scope is left unchanged.
 
     Args:
         prefix: The mount prefix.
@@ -58,12 +62,35 @@ async def serve_mounted(
     child["root_path"] = scope.get("root_path", "") + prefix
     child["path"] = scope["path"][len(prefix) :] or "/"
     extensions: dict[str, Any] = dict(scope.get("extensions") or {})
+    api = api_ctx.get()
     if scope["type"] == "http":
-        extensions["spangle"] = {
-            "req": Request(scope, receive, send),
-            "resp": Response(),
-        }
-    elif scope["type"] == "websocket":
-        extensions["spangle"] = {"conn": Connection(scope, receive, send)}
+        req = Request(scope, receive, send)
+        req.max_upload_bytes = api.max_upload_bytes
+        extensions["spangle"] = {"req": req, "resp": Response()}
+    else:  # websocket: lifespan never reaches a mount
+        conn = Connection(scope, receive, send)
+        conn._max_message_bytes = api.ws_max_message_bytes
+        extensions["spangle"] = {"conn": conn}
     child["extensions"] = extensions
     await app(child, receive, send)
+
+
+def strip_root_path(scope: Scope) -> Scope:
+    """Give spangle's routing the path below the server's `root_path`.
+
+    Servers such as uvicorn (`--root-path`) put `root_path` in front of
+    `path`; spangle routes, mounts and redirects on what follows it. A path
+    that does not start with `root_path` comes from a server that already
+    stripped it and is left alone.
+
+    Args:
+        scope: The ASGI scope, with a non-empty `root_path`.
+
+    Returns:
+        The scope, or a copy whose `path` lacks the `root_path` prefix.
+    """
+    root: str = scope["root_path"].rstrip("/")
+    path: str = scope["path"]
+    if not root or (path != root and not path.startswith(root + "/")):
+        return scope
+    return {**scope, "path": path[len(root) :] or "/"}

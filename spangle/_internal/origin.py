@@ -7,14 +7,15 @@ from urllib.parse import urlsplit
 
 from spangle._internal.asgi import Scope
 
-_DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
+_DEFAULT_PORTS = (None, 80, 443)
 
 
 class OriginPolicy:
     """Which browser origins may open a WebSocket.
 
     `None` (the default) allows an `Origin` naming the same host and port as
-    the `Host` header, whatever the scheme; `["*"]` allows every origin; a
+    the `Host` header, whatever the scheme (so 80 and 443 count as the same,
+    default port); `["*"]` allows every origin; a
     list allows exactly those origins, scheme included. A handshake without
     `Origin` comes from a non-browser client and is always allowed.
     """
@@ -57,16 +58,21 @@ class OriginPolicy:
             return origin.rstrip("/").lower() in self.origins, origin
         if host is None:
             return False, origin
-        return _same_host(origin, host, scope.get("scheme", "ws")), origin
+        return _same_host(origin, host), origin
 
 
-def _same_host(origin: str, host: str, scheme: str) -> bool:
+def _same_host(origin: str, host: str) -> bool:
     try:
         parts = urlsplit(origin)
-        origin_port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 0)
         target = urlsplit(f"//{host}")
-        host_port = target.port or _DEFAULT_PORTS.get(scheme, 0)
+        ports = _port(parts.port), _port(target.port)
     except ValueError:
         return False
-    same_name = (parts.hostname or "") == (target.hostname or "")
-    return same_name and bool(parts.hostname) and origin_port == host_port
+    same_port = ports[0] == ports[1]
+    return bool(parts.hostname) and parts.hostname == target.hostname and same_port
+
+
+def _port(port: int | None) -> int | None:
+    # The scheme is not compared, so neither are its default ports: a page
+    # from https://example.com may talk to ws://example.com behind a proxy.
+    return None if port in _DEFAULT_PORTS else port

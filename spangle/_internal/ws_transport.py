@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -83,9 +84,12 @@ def websocket_scope(
     path, _, query = path.partition("?")
     if params:
         query = "&".join(filter(None, [query, urlencode(params, doseq=True)]))
-    raw: list[tuple[bytes, bytes]] = [(b"host", b"testserver")]
-    for name, value in (headers or {}).items():
-        raw.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+    raw = [
+        (name.lower().encode("latin-1"), value.encode("latin-1"))
+        for name, value in (headers or {}).items()
+    ]
+    if all(name != b"host" for name, _ in raw):
+        raw.insert(0, (b"host", b"testserver"))
     if cookies:
         cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
         raw.append((b"cookie", cookie.encode("latin-1")))
@@ -117,7 +121,8 @@ class AsyncWebsocketClient:
     Attributes:
         accepted_subprotocol (`str | None`): The subprotocol the app accepted.
         headers (`CIMultiDictProxy`): Extra headers of the handshake response.
-        close_code (`int | None`): The close code once the connection has ended.
+        close_code (`int | None`): The close code once the connection has ended:
+            the app's when it closed first, else the client's.
         close_reason (`str`): The close reason once the connection has ended.
     """
 
@@ -137,6 +142,7 @@ class AsyncWebsocketClient:
         self._to_app: asyncio.Queue[Message] = asyncio.Queue()
         self._to_client: asyncio.Queue[Message] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._client_gone = False
         self._disconnect: Message | None = None
         self.accepted_subprotocol: str | None = None
         self.headers: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
@@ -150,13 +156,18 @@ class AsyncWebsocketClient:
             The open client.
 
         Raises:
-            WebSocketRejected: The app refused the handshake.
+            WebSocketRejected: The app refused the handshake; an exception
+                that escaped the app is its `__cause__`.
+            asyncio.TimeoutError: The app did not answer in time.
         """
         self._task = asyncio.create_task(self._run_app())
         self._to_app.put_nowait({"type": "websocket.connect"})
-        message = await self._next()
-        kind = message["type"]
-        if kind == "websocket.accept":
+        try:
+            message = await self._next()
+        except BaseException:
+            await self._cancel()
+            raise
+        if message["type"] == "websocket.accept":
             self.accepted_subprotocol = message.get("subprotocol")
             self.headers = CIMultiDictProxy(
                 CIMultiDict(
@@ -165,24 +176,15 @@ class AsyncWebsocketClient:
                 )
             )
             return self
-        if kind == "websocket.http.response.start":
-            refusal = WebSocketRejected(message["status"], self._denial_body())
-        elif kind == "websocket.close":
-            refusal = WebSocketRejected(403)
-        else:
-            refusal = WebSocketRejected(
-                500, f"the app ended the handshake with {kind!r}"
-            )
-        try:
-            await self._finish()
-        except Exception as exc:
-            raise refusal from exc
-        raise refusal
+        raise await self._refusal(message)
 
     async def __aexit__(self, *exc_info: object) -> None:
-        """Close the connection if still open and wait for the app to end."""
-        if self.close_code is None:
-            await self.close()
+        """Close the connection if still open and wait for the app to end.
+
+        Raises:
+            Exception: Whatever escaped the app.
+        """
+        await self.close()
         await self._finish()
 
     async def send(self, data: str | bytes) -> None:
@@ -192,11 +194,11 @@ class AsyncWebsocketClient:
             data: The message.
 
         Raises:
-            WebSocketClosed: The connection has ended.
+            WebSocketClosed: The client has closed the connection.
             TypeError: `data` is neither `str` nor `bytes`.
         """
-        if self.close_code is not None:
-            raise WebSocketClosed(self.close_code, self.close_reason)
+        if self._client_gone:
+            raise WebSocketClosed(self.close_code or 1000, self.close_reason)
         if isinstance(data, str):
             self._to_app.put_nowait({"type": "websocket.receive", "text": data})
         elif isinstance(data, bytes):
@@ -214,35 +216,37 @@ class AsyncWebsocketClient:
             The message, `str` for text frames and `bytes` for binary ones.
 
         Raises:
-            WebSocketClosed: The app closed the connection (carries the code).
-            TypeError: The frame is not of type `mode`.
+            WebSocketClosed: The connection has ended (carries the close code).
+            TypeError: `mode` is not `str`, `bytes` or `None`, or the frame is
+                not of type `mode`.
             asyncio.TimeoutError: Nothing arrived in time.
         """
+        if mode is not None and mode is not str and mode is not bytes:
+            raise TypeError(f"receive() mode must be str or bytes, not {mode!r}")
         if self.close_code is not None:
             raise WebSocketClosed(self.close_code, self.close_reason)
         message = await self._next()
-        if message["type"] == "websocket.send":
-            data = message.get("text")
-            if data is None:
-                data = message.get("bytes", b"")
-            if mode is not None and not isinstance(data, mode):
-                raise TypeError(f"expected {mode.__name__}, got {type(data).__name__}")
-            return data
-        if message["type"] == "websocket.close":
-            self.close_code = message.get("code", 1000)
-            self.close_reason = message.get("reason") or ""
-        else:
-            self.close_code = 1006
-        raise WebSocketClosed(self.close_code or 1006, self.close_reason)
+        if message["type"] != "websocket.send":
+            self._record_close(message)
+            raise WebSocketClosed(self.close_code or 1006, self.close_reason)
+        data = message.get("text")
+        if data is None:
+            data = message.get("bytes") or b""
+        if mode is not None and not isinstance(data, mode):
+            kind = "text" if isinstance(data, str) else "binary"
+            raise TypeError(f"expected {mode.__name__}, got a {kind} frame")
+        return data
 
     async def receive_json(self) -> Any:
         """Receive a message and decode it as JSON.
 
         Returns:
             The decoded value.
-        """
-        import json
 
+        Raises:
+            WebSocketClosed: The connection has ended.
+            ValueError: The message is not JSON.
+        """
         return json.loads(await self.receive())
 
     async def send_json(self, obj: Any) -> None:
@@ -250,22 +254,28 @@ class AsyncWebsocketClient:
 
         Args:
             obj: A JSON-serializable value.
-        """
-        import json
 
+        Raises:
+            WebSocketClosed: The client has closed the connection.
+        """
         await self.send(json.dumps(obj))
 
     async def close(self, status_code: int = 1000, reason: str = "") -> None:
-        """Close the connection from the client side.
+        """Close the connection from the client side; a second call does nothing.
+
+        If the app had already closed it, `close_code` keeps the app's code.
 
         Args:
             status_code: The close code.
             reason: The close reason.
         """
-        if self.close_code is not None:
+        if self._client_gone:
             return
-        self.close_code = status_code
-        self.close_reason = reason
+        self._client_gone = True
+        self._drain()
+        if self.close_code is None:
+            self.close_code = status_code
+            self.close_reason = reason
         self._to_app.put_nowait(
             {"type": "websocket.disconnect", "code": status_code, "reason": reason}
         )
@@ -279,6 +289,7 @@ class AsyncWebsocketClient:
             self._to_client.put_nowait(_APP_DONE)
 
     async def _app_receive(self) -> Message:
+        # Like a server, keep answering "disconnect" once the client has gone.
         if self._disconnect is not None:
             return self._disconnect
         message = await self._to_app.get()
@@ -287,19 +298,53 @@ class AsyncWebsocketClient:
         return message
 
     async def _app_send(self, message: Message) -> None:
-        if self._disconnect is not None and message["type"] == "websocket.send":
+        if self._client_gone and message["type"] == "websocket.send":
             # As a server does when the peer is gone.
             raise OSError("the test client has disconnected")
         self._to_client.put_nowait(message)
 
+    # -- helpers --------------------------------------------------------------
+
     async def _next(self) -> Message:
         return await asyncio.wait_for(self._to_client.get(), self._timeout)
 
-    def _denial_body(self) -> str:
+    def _record_close(self, message: Message) -> None:
+        if message["type"] == "websocket.close":
+            self.close_code = message.get("code", 1000)
+            self.close_reason = message.get("reason") or ""
+        else:  # the app ended without a close frame
+            self.close_code = 1006
+
+    def _drain(self) -> None:
+        """Read what the app sent but nobody received, looking for its close."""
+        while self.close_code is None and not self._to_client.empty():
+            message = self._to_client.get_nowait()
+            if message["type"] == "websocket.close":
+                self._record_close(message)
+
+    async def _refusal(self, message: Message) -> WebSocketRejected:
+        """Turn the app's answer to the handshake into `WebSocketRejected`."""
+        kind = message["type"]
+        if kind == "websocket.http.response.start":
+            refusal = WebSocketRejected(message["status"], await self._denial_body())
+        elif kind == "websocket.close":
+            refusal = WebSocketRejected(403)
+        else:
+            refusal = WebSocketRejected(500, "the app ended without answering")
+        self._client_gone = True
+        self._to_app.put_nowait({"type": "websocket.disconnect", "code": 1006})
+        try:
+            await self._finish()
+        except Exception as exc:
+            refusal.__cause__ = exc
+        return refusal
+
+    async def _denial_body(self) -> str:
         chunks = []
         while True:
-            message = self._to_client.get_nowait()
+            message = await self._next()
             if message["type"] != "websocket.http.response.body":
+                self._to_client.put_nowait(message)
                 break
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
@@ -314,7 +359,12 @@ class AsyncWebsocketClient:
         try:
             await asyncio.wait_for(asyncio.shield(task), self._timeout)
         except asyncio.TimeoutError:
+            await self._cancel()
+            raise
+
+    async def _cancel(self) -> None:
+        task = self._task
+        if task is not None and not task.done():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            raise

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from addict import Dict as AttrDict
@@ -11,21 +10,36 @@ from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from starlette.datastructures import URL, Address
 
 from spangle._internal.asgi import Receive, Scope, Send
+from spangle._internal.headers import (
+    ANY_RANGE,
+    MediaRange,
+    best_match,
+    parse_accept,
+    parse_content_type,
+    parse_cookies,
+)
 from spangle._internal.query import parse_query
-from spangle.exceptions import TooLargeRequestError
+from spangle._internal.response import Response
+from spangle.exceptions import ParseError, TooLargeRequestError
 
 __all__ = ["Request", "Response"]
 
 _UNSET: Any = object()
+# The body went to a streaming parser and was not kept.
+_CONSUMED: Any = object()
 _DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# Request headers worth repeating in an HTTP/2 push promise.
+_PUSH_HEADERS = frozenset(
+    (b"accept", b"accept-encoding", b"accept-language", b"cache-control", b"user-agent")
+)
 
 
 class Request:
     """An incoming HTTP request; every field is parsed on first use.
 
     Attributes:
-        state (`addict.Dict`): Anything you want to keep during the request.
-        max_upload_bytes (`int`): The largest body this request accepts.
+        max_upload_bytes (`int`): The largest body this request accepts;
+            a larger one raises `TooLargeRequestError` (413) while it streams.
 
     Do not create it manually.
     """
@@ -38,7 +52,11 @@ class Request:
         "_headers",
         "_params",
         "_url",
+        "_cookies",
+        "_accepts",
         "_body",
+        "_media",
+        "_files",
         "max_upload_bytes",
     )
 
@@ -57,12 +75,17 @@ class Request:
         self._headers: CIMultiDictProxy[str] = _UNSET
         self._params: MultiDictProxy[str] = _UNSET
         self._url: URL = _UNSET
+        self._cookies: dict[str, str] = _UNSET
+        self._accepts: list[MediaRange] = _UNSET
         self._body: bytes = _UNSET
+        self._media: Any = _UNSET
+        #: Uploaded files to close when the response is sent.
+        self._files: list[Any] | None = None
         self.max_upload_bytes = _DEFAULT_MAX_UPLOAD_BYTES
 
     @property
     def state(self) -> AttrDict:
-        """Anything you want to keep during the request."""
+        """Anything you want to keep during the request (`addict.Dict`)."""
         if self._state is _UNSET:
             self._state = AttrDict()
         return self._state
@@ -85,12 +108,27 @@ class Request:
 
     @property
     def params(self) -> MultiDictProxy[str]:
-        """The parsed query string; repeated keys kept."""
+        """The parsed query string; repeated keys kept.
+
+        Raises:
+            ParseError: The query string has an invalid `%` escape or is not
+                UTF-8 once decoded (400).
+        """
         if self._params is _UNSET:
-            self._params = MultiDictProxy(
-                MultiDict(parse_query(self._scope.get("query_string", b"")))
-            )
+            raw = self._scope.get("query_string", b"")
+            self._params = MultiDictProxy(MultiDict(parse_query(raw, strict=True)))
         return self._params
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """The cookies the client sent; a repeated name keeps the first value.
+
+        Raises:
+            ParseError: The `Cookie` header is malformed (400).
+        """
+        if self._cookies is _UNSET:
+            self._cookies = parse_cookies("; ".join(self.headers.getall("cookie", ())))
+        return self._cookies
 
     @property
     def url(self) -> URL:
@@ -112,209 +150,163 @@ class Request:
 
     @property
     def version(self) -> str:
-        """The HTTP version, e.g. `"1.1"`."""
+        """The HTTP version, e.g. `"1.1"` or `"2"`."""
         return str(self._scope.get("http_version", "1.1"))
 
-    async def _read(self) -> bytes:
+    @property
+    def mimetype(self) -> str:
+        """The body's media type without parameters, lower-case; `""` if absent."""
+        return parse_content_type(self.headers.get("content-type", ""))[0]
+
+    def accept(self, content_type: str) -> tuple[str, float] | None:
+        """Tell whether the client accepts a media type, and how much.
+
+        The most specific `Accept` entry naming the type decides (so
+        `text/html;q=0` refuses HTML even when `*/*` is listed). A request
+        without `Accept` accepts everything.
+
+        Args:
+            content_type: A media type such as `"application/json"`.
+
+        Returns:
+            The matching `Accept` entry and its q value, or `None` when the
+            client would refuse that type.
+        """
+        if self._accepts is _UNSET:
+            sent = self.headers.getall("accept", ())
+            self._accepts = parse_accept(",".join(sent)) if sent else [ANY_RANGE]
+        return best_match(self._accepts, content_type)
+
+    async def _consume(self, sink: Callable[[bytes], object]) -> None:
+        """Feed the body to `sink` chunk by chunk, enforcing `max_upload_bytes`.
+
+        Raises:
+            TooLargeRequestError: The body is, or is announced to be, too large.
+            ParseError: The client left before sending the whole body.
+            RuntimeError: A streaming parser already consumed the body.
+        """
+        if self._body is _CONSUMED:
+            raise RuntimeError("the request body was already consumed by media()")
         if self._body is not _UNSET:
-            return self._body
+            sink(self._body)
+            return
         limit = self.max_upload_bytes
-        chunks: list[bytes] = []
+        if _declared_length(self._scope) > limit:
+            raise TooLargeRequestError(f"request body is over {limit} bytes")
+        # From here the body only exists in the sink.
+        self._body = _CONSUMED
         size = 0
         more = True
         while more:
             message = await self._receive()
             if message["type"] != "http.request":
-                break
+                raise ParseError("the client disconnected before the body ended")
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
                 raise TooLargeRequestError(f"request body is over {limit} bytes")
-            chunks.append(chunk)
+            if chunk:
+                sink(chunk)
             more = message.get("more_body", False)
-        self._body = b"".join(chunks)
-        return self._body
 
     @property
     async def content(self) -> bytes:
-        """The request body as bytes, read at most `max_upload_bytes`."""
-        return await self._read()
+        """The request body as bytes (awaitable).
+
+        Raises:
+            TooLargeRequestError: The body is over `max_upload_bytes`.
+        """
+        if self._body is _UNSET or self._body is _CONSUMED:
+            chunks: list[bytes] = []
+            await self._consume(chunks.append)
+            self._body = b"".join(chunks)
+        return self._body
 
     @property
     async def text(self) -> str:
-        """The request body decoded as UTF-8."""
-        return (await self._read()).decode("utf-8", errors="replace")
+        """The request body decoded with its charset, UTF-8 by default (awaitable).
 
-
-class Response:
-    """The HTTP response a view fills in.
-
-    Attributes:
-        status_code (`int`): The HTTP status. Default: `200`.
-        headers (`CIMultiDict`): Response headers.
-        reraise (`bool`): In an error handler, re-raise the exception after
-            the response is sent.
-    """
-
-    __slots__ = (
-        "status_code",
-        "headers",
-        "reraise",
-        "_body",
-        "_content_type",
-        "_json",
-        "_error",
-        "streaming",
-    )
-
-    def __init__(self) -> None:
-        """Make an empty `200 OK` response."""
-        self.status_code = 200
-        self.headers: CIMultiDict[str] = CIMultiDict()
-        self.reraise = False
-        self._body = b""
-        self._content_type: str | None = None
-        self._json: Any = _UNSET
-        self._error: Exception | None = None
-        #: An async iterator of body chunks, sent as they come.
-        self.streaming: AsyncIterator[bytes | str] | None = None
+        Raises:
+            ParseError: The charset is unknown or does not decode the body.
+            TooLargeRequestError: The body is over `max_upload_bytes`.
+        """
+        body = await self.content
+        charset = self.charset
+        try:
+            return body.decode(charset)
+        except LookupError:
+            raise ParseError(f"unknown charset {charset!r}") from None
+        except ValueError:
+            raise ParseError(f"the body is not valid {charset}") from None
 
     @property
-    def text(self) -> str:
-        """The body as text; setting it sets `text/plain` unless a type is set."""
-        return self._body.decode("utf-8")
+    def charset(self) -> str:
+        """The `charset` of `Content-Type`, `"utf-8"` when absent."""
+        params = parse_content_type(self.headers.get("content-type", ""))[1]
+        return params.get("charset") or "utf-8"
 
-    @text.setter
-    def text(self, value: str) -> None:
-        self._body = value.encode("utf-8")
-        self._content_type = "text/plain; charset=utf-8"
-        self._json = _UNSET
-
-    @property
-    def content(self) -> bytes:
-        """The body as bytes; setting it sets `application/octet-stream`."""
-        return self._body
-
-    @content.setter
-    def content(self, value: bytes) -> None:
-        self._body = value
-        self._content_type = "application/octet-stream"
-        self._json = _UNSET
-
-    @property
-    def json(self) -> AttrDict:
-        """A JSON body with dot access; sent as `application/json`."""
-        if self._json is _UNSET:
-            self._json = AttrDict()
-            self._content_type = "application/json"
-        return self._json
-
-    @json.setter
-    def json(self, value: Any) -> None:
-        self._json = AttrDict(value) if isinstance(value, dict) else value
-        self._content_type = "application/json"
-
-    def set_status(self, status: int) -> Response:
-        """Set the status code.
+    async def media(
+        self,
+        parser: Callable[[Request], Awaitable[Any]] | None = None,
+        parse_as: str | None = None,
+    ) -> Any:
+        """Parse the body; the result is kept for later calls.
 
         Args:
-            status: The HTTP status.
+            parser: An async function taking the request, used instead of
+                the built-in parsers.
+            parse_as: `"json"`, `"form"` or `"multipart"`; chosen from
+                `Content-Type` when `None`.
 
         Returns:
-            The response itself.
-        """
-        self.status_code = status
-        return self
+            For JSON, the decoded value (objects as `addict.Dict`); for
+            forms, a `MultiDictProxy` of strings and `UploadedFile`s.
 
-    def set_header(self, name: str, value: str) -> Response:
-        """Set a header, replacing any of the same name.
+        Raises:
+            ParseError: The body is malformed (400) or of an unsupported
+                type (415).
+            TooLargeRequestError: The body is over `max_upload_bytes`.
+        """
+        if self._media is _UNSET:
+            if parser is None:
+                from spangle.parser import parse_body
+
+                self._media = await parse_body(self, parse_as)
+            else:
+                self._media = await parser(self)
+        return self._media
+
+    async def push(self, path: str) -> None:
+        """Ask the server to push a resource (HTTP/2); a no-op without support.
 
         Args:
-            name: Header name.
-            value: Header value.
-
-        Returns:
-            The response itself.
+            path: The path of the resource in this app, e.g. `/static/app.css`.
         """
-        self.headers[name] = value
-        return self
-
-    def add_header(self, name: str, value: str) -> Response:
-        """Add a header, keeping others of the same name.
-
-        Args:
-            name: Header name.
-            value: Header value.
-
-        Returns:
-            The response itself.
-        """
-        self.headers.add(name, value)
-        return self
-
-    def set_text(self, text: str, content_type: str | None = None) -> Response:
-        """Set a text body.
-
-        Args:
-            text: The body.
-            content_type: The `Content-Type`; `text/plain` by default.
-
-        Returns:
-            The response itself.
-        """
-        self.text = text
-        if content_type is not None:
-            self.headers["content-type"] = content_type
-        return self
-
-    def set_content(self, content: bytes, content_type: str | None = None) -> Response:
-        """Set a binary body.
-
-        Args:
-            content: The body.
-            content_type: The `Content-Type`; `application/octet-stream` by default.
-
-        Returns:
-            The response itself.
-        """
-        self.content = content
-        if content_type is not None:
-            self.headers["content-type"] = content_type
-        return self
-
-    def _reset(self) -> None:
-        """Forget the body and headers, for an error handler to start afresh."""
-        self.status_code = 200
-        self.headers = CIMultiDict()
-        self._body = b""
-        self._content_type = None
-        self._json = _UNSET
-        self.streaming = None
-
-    def _encode_body(self) -> bytes:
-        if self._json is not _UNSET:
-            return json.dumps(self._json, ensure_ascii=False).encode("utf-8")
-        return self._body
-
-    async def _send_to(self, send: Send, with_body: bool = True) -> None:
-        body = self._encode_body()
-        raw = [
-            (k.lower().encode("latin-1"), v.encode("latin-1"))
-            for k, v in self.headers.items()
-        ]
-        if self._content_type is not None and "content-type" not in self.headers:
-            raw.append((b"content-type", self._content_type.encode("latin-1")))
-        if self.streaming is None and "content-length" not in self.headers:
-            raw.append((b"content-length", str(len(body)).encode("latin-1")))
-        await send(
-            {"type": "http.response.start", "status": self.status_code, "headers": raw}
-        )
-        if self.streaming is None or not with_body:
-            await send(
-                {"type": "http.response.body", "body": body if with_body else b""}
-            )
+        extensions = self._scope.get("extensions") or {}
+        if "http.response.push" not in extensions:
             return
-        async for chunk in self.streaming:
-            data = chunk.encode("utf-8") if isinstance(chunk, str) else chunk
-            await send({"type": "http.response.body", "body": data, "more_body": True})
-        await send({"type": "http.response.body", "body": b""})
+        headers = [(k, v) for k, v in self._scope["headers"] if k in _PUSH_HEADERS]
+        await self._send(
+            {"type": "http.response.push", "path": path, "headers": headers}
+        )
+
+    def _close_files(self) -> None:
+        """Close the files uploaded with this request."""
+        for file in self._files or ():
+            file.close()
+        self._files = None
+
+
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return -1
+    return -1
+
+
+# Response lives in a private module to keep this one short; it is
+# documented and imported from here.
+Response.__module__ = __name__

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from enum import Enum
-from http.cookies import SimpleCookie
-from typing import Any, AnyStr
+from typing import Any
 
 from addict import Dict as AttrDict
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from starlette.datastructures import URL, Address
+from starlette.requests import cookie_parser
 
-from spangle._internal.asgi import CloseCode, Receive, Scope, Send, encode_headers
+from spangle._internal.asgi import (
+    MAX_CLOSE_REASON_BYTES,
+    CloseCode,
+    Receive,
+    Scope,
+    Send,
+    encode_headers,
+    is_sendable_close_code,
+)
 from spangle._internal.query import parse_query
 from spangle.exceptions import WebSocketDisconnect, WebSocketError
 
@@ -20,13 +29,12 @@ __all__ = ["Connection"]
 
 _UNSET: Any = object()
 _DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
-_MAX_REASON_BYTES = 123
-_NEVER_SENT = frozenset({1004, 1005, 1006, 1015})
 
 
 class _State(Enum):
-    HANDSHAKE = "handshake"
-    OPEN = "open"
+    # The values complete "<call> on a connection that is ..." in errors.
+    HANDSHAKE = "not accepted yet"
+    OPEN = "already accepted"
     APP_CLOSED = "closed by the app"
     PEER_GONE = "closed by the client"
     DENIED = "refused before accept"
@@ -42,6 +50,9 @@ class Connection:
             closing connection.
         headers (`CIMultiDictProxy`): The connection headers, case-insensitive
             dictionary.
+        close_code (`int | None`): The close code once the connection has ended
+            (sent by the app or received from the client), else `None`.
+        close_reason (`str`): The close reason once the connection has ended.
 
     Do not use manually.
     """
@@ -81,9 +92,7 @@ class Connection:
         self._cookies: dict[str, str] = _UNSET
         self._max_message_bytes = _DEFAULT_MAX_MESSAGE_BYTES
         self.reraise = False
-        #: The close code of the connection once it has ended, else `None`.
         self.close_code: int | None = None
-        #: The close reason of the connection once it has ended.
         self.close_reason = ""
 
     # -- lazily parsed request data -------------------------------------
@@ -131,13 +140,13 @@ class Connection:
     def cookies(self) -> dict[str, str]:
         """Cookies sent with the handshake."""
         if self._cookies is _UNSET:
-            jar: SimpleCookie = SimpleCookie()
-            for value in self.headers.getall("cookie", ()):
-                try:
-                    jar.load(value)
-                except Exception:
-                    continue
-            self._cookies = {key: morsel.value for key, morsel in jar.items()}
+            cookies: dict[str, str] = {}
+            # PERF: scan raw headers; the multidict may never be needed.
+            for name, value in self._scope["headers"]:
+                if name == b"cookie":
+                    cookies.update(cookie_parser(value.decode("latin-1")))
+            cookies.pop("", None)
+            self._cookies = cookies
         return self._cookies
 
     @property
@@ -212,6 +221,10 @@ class Connection:
         }
         await self._transmit(start)
         await self._transmit({"type": "websocket.http.response.body", "body": body})
+        # Uvicorn's default (websockets-sansio) protocol marks the handshake done
+        # only when the closed transport is reported, one loop turn after this
+        # send; returning sooner makes it log a spurious ERROR (uvicorn PR #3138).
+        await asyncio.sleep(0)
 
     async def close(self, status_code: int = 1000, reason: str = "") -> None:
         """Close the connection with status code.
@@ -226,17 +239,17 @@ class Connection:
             ValueError: The code must never be sent (1004-1006, 1015, outside
                 1000-4999), or the reason is too long. Nothing is sent.
         """
-        if not 1000 <= status_code <= 4999 or status_code in _NEVER_SENT:
+        if not is_sendable_close_code(status_code):
             raise ValueError(f"close code {status_code} must not be sent")
-        if len(reason.encode("utf-8")) > _MAX_REASON_BYTES:
-            raise ValueError(f"close reason is over {_MAX_REASON_BYTES} bytes")
+        if len(reason.encode("utf-8")) > MAX_CLOSE_REASON_BYTES:
+            raise ValueError(f"close reason is over {MAX_CLOSE_REASON_BYTES} bytes")
         if self._status is _State.HANDSHAKE:
             self._status = _State.DENIED
         elif self._status is _State.OPEN:
             self._status = _State.APP_CLOSED
         else:
             return
-        self.close_code = status_code
+        self.close_code = status_code = int(status_code)  # a plain int on the wire
         self.close_reason = reason
         message = {"type": "websocket.close", "code": status_code, "reason": reason}
         with contextlib.suppress(WebSocketDisconnect):
@@ -282,7 +295,7 @@ class Connection:
             raise WebSocketError(CloseCode.UNSUPPORTED_DATA, "expected a text frame")
         return data
 
-    async def send(self, data: AnyStr) -> None:
+    async def send(self, data: str | bytes) -> None:
         """Send data to the client.
 
         Args:
@@ -316,7 +329,8 @@ class Connection:
         data = await self.receive()
         try:
             return json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
+            # RecursionError: nesting too deep to decode is the client's doing too.
             raise WebSocketError(CloseCode.INVALID_PAYLOAD, "invalid JSON") from None
 
     async def send_json(self, obj: Any) -> None:
@@ -327,8 +341,14 @@ class Connection:
 
         Raises:
             TypeError: `obj` cannot be serialized.
+            ValueError: `obj` holds NaN or an infinity, which JSON cannot carry.
+            WebSocketDisconnect: The client has gone away.
+            RuntimeError: The connection is not open.
         """
-        await self.send(json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
+        text = json.dumps(
+            obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        )
+        await self.send(text)
 
     def __aiter__(self) -> Connection:
         """Iterate over incoming messages until the connection closes."""
@@ -336,7 +356,7 @@ class Connection:
 
     async def __anext__(self) -> str | bytes:
         """Return the next message, or stop when the connection has closed."""
-        if self._status is not _State.OPEN:
+        if self.closed:
             raise StopAsyncIteration
         try:
             return await self.receive()

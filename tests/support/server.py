@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import atexit
+import copy
+import functools
+import json
 import os
 import queue
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 20.0
@@ -94,9 +100,43 @@ class Server:
                 return
 
 
-def _pump(stream: object, lines: queue.Queue[str]) -> None:
-    for line in stream:  # type: ignore[attr-defined]
+def _pump(stream: IO[str], lines: queue.Queue[str]) -> None:
+    for line in stream:
         lines.put(line.rstrip("\n"))
+
+
+@functools.cache
+def _uvicorn_log_config() -> str:
+    """Write uvicorn's default logging config plus the `spangle` logger.
+
+    Without it spangle's INFO lines (refused origins, client errors) are lost,
+    since uvicorn configures only its own loggers.
+    """
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["spangle"] = {
+        "handlers": ["default"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    fd, name = tempfile.mkstemp(prefix="spangle-uvicorn-log-", suffix=".json")
+    with os.fdopen(fd, "w") as file:
+        json.dump(config, file)
+    atexit.register(os.unlink, name)
+    return name
+
+
+def _command(app: str, server: str, port: int) -> tuple[list[str], str]:
+    """Return the command serving `app` and the line it prints once ready."""
+    if server == "uvicorn":
+        command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1"]
+        command += ["--port", str(port), "--lifespan", "on"]
+        return command + ["--log-config", _uvicorn_log_config()], "Uvicorn running on"
+    if server == "hypercorn":
+        command = [sys.executable, "-m", "hypercorn", app]
+        return command + ["--bind", f"127.0.0.1:{port}"], "Running on"
+    raise ValueError(f"unknown server {server!r}")
 
 
 @contextmanager
@@ -111,6 +151,8 @@ def run_server(
 ) -> Iterator[Server]:
     """Serve `module:attribute` with a real server until the block ends.
 
+    Under uvicorn, the `spangle` logger's INFO lines are printed too.
+
     Args:
         app: The app as `module:attribute`, importable from the repository root.
         server: `"uvicorn"` or `"hypercorn"`.
@@ -123,13 +165,7 @@ def run_server(
         The running server; it is stopped (SIGINT, then SIGKILL) afterwards.
     """
     port = port or free_port()
-    if server == "uvicorn":
-        command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1",
-                   "--port", str(port), "--lifespan", "on"]
-        ready = "Uvicorn running on"
-    else:
-        command = [sys.executable, "-m", "hypercorn", app, "--bind", f"127.0.0.1:{port}"]
-        ready = "Running on"
+    command, ready = _command(app, server, port)
     command += extra_args or []
     process = subprocess.Popen(
         command,

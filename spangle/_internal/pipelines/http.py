@@ -1,4 +1,11 @@
-"""The HTTP pipeline: route, hooks, `on_request` then `on_<method>`, errors."""
+"""The HTTP pipeline: route, hooks, `on_request` then `on_<method>`, errors.
+
+A request runs: route lookup (404, or a 308 trailing-slash redirect),
+before hooks, the view's `on_request`, its `on_<method>` (405 when the
+method is not allowed), after hooks; then the response is rendered and sent.
+An exception anywhere is answered by the error handler found by its MRO,
+with the response reset first; after hooks still run once.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,8 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from spangle._internal.asgi import Receive, Scope, Send
+from spangle._internal.asgi import Message, Receive, Scope, Send
+from spangle.component import use_api
 from spangle.exceptions import MethodNotAllowedError, NotFoundError, SpangleError
 from spangle.models.http import Request, Response
 
@@ -31,35 +39,65 @@ async def serve_http(
         scope: The ASGI `http` scope.
         receive: The ASGI receive callable.
         send: The ASGI send callable.
+
+    Raises:
+        Exception: The error being handled, after the response is sent, when
+            the handler set `resp.reraise`.
     """
     req = Request(scope, receive, send)
     req.max_upload_bytes = api.max_upload_bytes
     resp = Response()
     method = scope["method"].lower()
     try:
-        found = compiled.routes.lookup(scope["path"]) or compiled.default
-        if found is None:
-            raise NotFoundError()
-        endpoint, params = found
-        if endpoint.redirect is not None:
-            _redirect_slash(scope, resp, endpoint.redirect)
-        else:
-            await _run_view(compiled, endpoint.target, method, req, resp, params)
-    except Exception as exc:
-        await _handle_error(compiled, req, resp, exc)
-    await resp._send_to(send, with_body=method != "head")
-    if resp.reraise and resp._error is not None:
-        raise resp._error
+        try:
+            await _route(compiled, scope, method, req, resp)
+        except Exception as exc:
+            await _handle_error(compiled, req, resp, exc)
+        await _finish(compiled, scope, send, req, resp, method != "head")
+    finally:
+        if req._files is not None:
+            req._close_files()
 
 
-async def _run_view(
-    compiled: Compiled,
-    entry: Any,
-    method: str,
-    req: Request,
-    resp: Response,
-    params: dict[str, Any],
+async def serve_http_error(
+    scope: Scope, receive: Receive, send: Send, exc: Exception
 ) -> None:
+    """Answer a request with the error handling of the current Api.
+
+    Mounted parts of the app (static files) use it so that their errors
+    look like the app's own.
+
+    Args:
+        scope: The ASGI `http` scope; `req`/`resp` are taken from its
+            `extensions["spangle"]` when a mount put them there.
+        receive: The ASGI receive callable.
+        send: The ASGI send callable.
+        exc: The error to answer.
+    """
+    api = use_api()
+    compiled = api._compiled or api._build()
+    made = (scope.get("extensions") or {}).get("spangle") or {}
+    req = made.get("req") or Request(scope, receive, send)
+    resp = made.get("resp") or Response()
+    await _handle_error(compiled, req, resp, exc)
+    await _finish(compiled, scope, send, req, resp, scope["method"] != "HEAD")
+
+
+async def _route(
+    compiled: Compiled, scope: Scope, method: str, req: Request, resp: Response
+) -> None:
+    found = compiled.routes.lookup(scope["path"])
+    if found is None:
+        if compiled.default is None:
+            raise NotFoundError()
+        # The default route serves even if its own path would redirect:
+        # redirecting an unmatched path could send the client off-site.
+        found = compiled.default
+    elif found[0].redirect is not None:
+        _redirect_slash(scope, resp, found[0].redirect)
+        return
+    endpoint, params = found
+    entry = endpoint.target
     responder = entry.responders.get(method, _MISSING)
     if responder is _MISSING:
         raise entry.not_allowed()
@@ -72,19 +110,58 @@ async def _run_view(
     elif method == "options":
         resp.status_code = 204
         resp.headers["allow"] = entry.allow
-    for hook in compiled.after_http:
-        await hook(req, resp)
 
 
 def _redirect_slash(scope: Scope, resp: Response, how: str) -> None:
     path: str = scope["path"]
     path = path + "/" if how == "add" else path.rstrip("/")
-    query = scope.get("query_string", b"").decode("latin-1")
-    location = quote(scope.get("root_path", "") + path, safe=_PATH_SAFE)
+    # "//host" would be a protocol-relative URL: never leave the site.
+    location = "/" + quote(scope.get("root_path", "") + path, safe=_PATH_SAFE).lstrip(
+        "/"
+    )
+    query = scope.get("query_string", b"")
     if query:
-        location += "?" + query
+        location += "?" + query.decode("latin-1")
     resp.status_code = 308
     resp.headers["location"] = location
+
+
+async def _finish(
+    compiled: Compiled,
+    scope: Scope,
+    send: Send,
+    req: Request,
+    resp: Response,
+    with_body: bool,
+) -> None:
+    """Run after hooks, render and send the response."""
+    if compiled.after_http:
+        await _after(compiled, req, resp)
+    start, body = _render(scope, resp)
+    await resp._send(send, start, body, with_body)
+    if resp.reraise and resp._error is not None:
+        raise resp._error
+
+
+async def _after(compiled: Compiled, req: Request, resp: Response) -> None:
+    try:
+        for hook in compiled.after_http:
+            await hook(req, resp)
+    except Exception as exc:
+        await _handle_error(compiled, req, resp, exc)
+
+
+def _render(scope: Scope, resp: Response) -> tuple[Message, bytes]:
+    try:
+        return resp._render(scope)
+    except Exception as exc:
+        # An unencodable header or JSON body is the app's bug: answer 500.
+        logger.error("cannot render the response", exc_info=exc)
+        resp._reset()
+        resp._error = exc
+        resp.status_code = 500
+        resp.text = "Internal Server Error"
+        return resp._render(scope)
 
 
 async def _handle_error(
@@ -92,27 +169,27 @@ async def _handle_error(
 ) -> None:
     resp._reset()
     resp._error = exc
-    handler: Any = compiled.errors.find(type(exc))
-    on_error = getattr(handler, "on_error", None)
-    if on_error is None:
+    handler: Any = compiled.http_errors.find(type(exc))
+    if handler is None:
         _default_response(resp, exc)
         return
     try:
-        await on_error(req, resp, exc)
+        await handler.on_error(req, resp, exc)
     except Exception as second:
         logger.exception("error handler %s failed", type(handler).__qualname__)
         resp._reset()
         resp._error = second
-        _default_response(resp, second)
+        _default_response(resp, second, logged=True)
 
 
-def _default_response(resp: Response, exc: Exception) -> None:
+def _default_response(resp: Response, exc: Exception, logged: bool = False) -> None:
     if isinstance(exc, SpangleError):
         resp.status_code = exc.status_code
         resp.text = exc.message
         if isinstance(exc, MethodNotAllowedError):
             resp.headers["allow"] = ", ".join(exc.allowed_methods)
         return
-    logger.error("unhandled error in a view", exc_info=exc)
+    if not logged:
+        logger.error("unhandled %s in a view", type(exc).__qualname__, exc_info=exc)
     resp.status_code = 500
     resp.text = "Internal Server Error"

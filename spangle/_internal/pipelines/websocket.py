@@ -5,7 +5,14 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from spangle._internal.asgi import CloseCode, Receive, Scope, Send
+from spangle._internal.asgi import (
+    MAX_CLOSE_REASON_BYTES,
+    CloseCode,
+    Receive,
+    Scope,
+    Send,
+    is_sendable_close_code,
+)
 from spangle.exceptions import WebSocketDisconnect, WebSocketError
 from spangle.models.websocket import Connection, _State
 
@@ -14,8 +21,6 @@ if TYPE_CHECKING:
     from spangle.api import Api
 
 logger = logging.getLogger("spangle")
-
-_MAX_REASON = 123
 
 
 async def serve_websocket(
@@ -30,10 +35,11 @@ async def serve_websocket(
         receive: The ASGI receive callable.
         send: The ASGI send callable.
     """
-    conn = Connection(scope, receive, send)
-    conn._max_message_bytes = api.ws_max_message_bytes
     if (await receive())["type"] != "websocket.connect":
         return  # the client left before the handshake reached us
+    conn = Connection(scope, receive, send)
+    conn._max_message_bytes = api.ws_max_message_bytes
+    # Trailing-slash redirects are ignored: a handshake cannot follow one.
     found = compiled.routes.lookup(scope["path"]) or compiled.default
     on_ws = None if found is None else found[0].target.on_ws
     if on_ws is None or found is None:
@@ -41,9 +47,11 @@ async def serve_websocket(
         return
     allowed, origin = api._origin_policy.allows(scope)
     if not allowed:
-        logger.info(
-            "refused WebSocket handshake to %s from origin %s: "
-            "not in Api(allowed_origins=...)",
+        # WARNING: the default log setup hides INFO, and a developer whose own
+        # page is refused needs to learn which setting to change.
+        logger.warning(
+            "refused WebSocket handshake to %s from origin %s: not allowed by "
+            "Api(allowed_origins=...)",
             scope["path"],
             origin,
         )
@@ -56,7 +64,9 @@ async def serve_websocket(
         if not conn.closed:
             await conn.close(CloseCode.NORMAL)
     except WebSocketDisconnect:
-        pass
+        # Maybe another connection's disconnect (a chat fan-out): end quietly.
+        if not conn.closed:
+            await conn.close(CloseCode.NORMAL)
     except Exception as exc:
         await _handle_error(compiled, conn, exc)
     finally:
@@ -65,11 +75,10 @@ async def serve_websocket(
 
 
 async def _handle_error(compiled: Compiled, conn: Connection, exc: Exception) -> None:
-    handler: Any = compiled.errors.find(type(exc))
-    on_ws_error = getattr(handler, "on_ws_error", None)
+    handler: Any = compiled.ws_errors.find(type(exc))
     try:
-        if on_ws_error is not None:
-            await on_ws_error(conn, exc)
+        if handler is not None:
+            await handler.on_ws_error(conn, exc)
     except WebSocketDisconnect:
         pass
     finally:
@@ -77,16 +86,18 @@ async def _handle_error(compiled: Compiled, conn: Connection, exc: Exception) ->
     client_error = isinstance(exc, WebSocketError)
     if client_error:
         logger.info("closed WebSocket %s: %s", conn._scope["path"], exc)
-    if conn.reraise or (on_ws_error is None and not client_error):
+    if conn.reraise or (handler is None and not client_error):
         raise exc
 
 
 async def _end(conn: Connection, exc: Exception) -> None:
+    """Refuse or close the connection after an error, unless already done."""
     if conn._status is _State.HANDSHAKE:
         await conn.reject(500, "Internal Server Error")
-    elif not conn.closed:
-        if isinstance(exc, WebSocketError):
-            reason = exc.message.encode("utf-8")[:_MAX_REASON].decode("utf-8", "ignore")
-            await conn.close(exc.code, reason)
-        else:
-            await conn.close(CloseCode.INTERNAL_ERROR)
+    elif conn.closed:
+        return
+    elif isinstance(exc, WebSocketError) and is_sendable_close_code(exc.code):
+        reason = exc.message.encode("utf-8")[:MAX_CLOSE_REASON_BYTES]
+        await conn.close(exc.code, reason.decode("utf-8", "ignore"))
+    else:
+        await conn.close(CloseCode.INTERNAL_ERROR)

@@ -101,7 +101,8 @@ class RouteTable(Generic[T]):
                 node = node.static.setdefault(segment.text, _Node())
                 continue
             for known, child in node.dynamic:
-                if known.text == segment.text:
+                # Same text with other converters is another branch.
+                if known == segment:
                     node = child
                     break
             else:
@@ -167,7 +168,10 @@ class RouteTable(Generic[T]):
 
 
 def _replace_param(text: str, name: str, value: str) -> str:
-    start = text.index("{" + name)
+    # "{name}" or "{name:conv}", not "{name_longer}".
+    start = text.find("{" + name + "}")
+    if start < 0:
+        start = text.index("{" + name + ":")
     end = text.index("}", start)
     return text[:start] + value + text[end + 1 :]
 

@@ -1,0 +1,1 @@
+"""spangle's benchmark suite: `make bench` (see docs/performance.md)."""

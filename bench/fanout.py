@@ -1,0 +1,205 @@
+"""Fan-out benchmark: one publish to 1,000 and 10,000 local subscribers.
+
+Run with `.venv/bin/python bench/fanout.py` from the repository root. It
+starts its own `redis-server` on a free loopback port for the Redis rows.
+
+For every backend and subscriber count it measures, over several rounds,
+the time from `publish()` until every subscriber has the message: once for
+`subscribe()` iterators (each a task reading its subscription) and once for
+joined WebSocket connections (spangle `Connection`s over a no-op ASGI send,
+so the numbers show the framework's cost, not a network's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from spangle.broadcast import Broadcast  # noqa: E402
+from spangle.models.websocket import Connection  # noqa: E402
+
+ROUNDS = 20
+
+
+class Done:
+    """Counts deliveries and wakes the benchmark when a round is complete."""
+
+    def __init__(self) -> None:
+        self.expected = 0
+        self.count = 0
+        self.event = asyncio.Event()
+
+    def arm(self, expected: int) -> None:
+        self.expected, self.count = expected, 0
+        self.event.clear()
+
+    def hit(self) -> None:
+        self.count += 1
+        if self.count == self.expected:
+            self.event.set()
+
+
+async def with_iterators(
+    hub: Broadcast, n: int, done: Done
+) -> Callable[[], Awaitable[None]]:
+    ready = asyncio.Event()
+    entered = 0
+
+    async def consume() -> None:
+        nonlocal entered
+        async with hub.subscribe("bench") as sub:
+            entered += 1
+            if entered == n:
+                ready.set()
+            async for _ in sub:
+                done.hit()
+
+    tasks = [asyncio.create_task(consume()) for _ in range(n)]
+    await ready.wait()
+
+    async def stop() -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    return stop
+
+
+async def with_connections(
+    hub: Broadcast, n: int, done: Done
+) -> Callable[[], Awaitable[None]]:
+    async def send(message: Any) -> None:
+        if message["type"] == "websocket.send":
+            done.hit()
+
+    async def receive() -> Any:
+        await asyncio.Event().wait()
+
+    conns = []
+    for _ in range(n):
+        conn = Connection(
+            {"type": "websocket", "path": "/", "headers": []}, receive, send
+        )
+        await conn.accept()
+        await hub.join("bench", conn)
+        conns.append(conn)
+
+    async def stop() -> None:
+        for conn in conns:
+            await hub.leave("bench", conn)
+
+    return stop
+
+
+async def measure(url: str, n: int, kind: str) -> tuple[float, float, float]:
+    done = Done()
+    async with Broadcast(url, queue_size=1000) as hub:
+        setup = with_iterators if kind == "subscribe()" else with_connections
+        stop = await setup(hub, n, done)
+        timings, publishes = [], []
+        for _ in range(ROUNDS):
+            done.arm(n)
+            gc.collect()
+            start = time.perf_counter()
+            await hub.publish("bench", "x" * 64)
+            publishes.append(time.perf_counter() - start)
+            await asyncio.wait_for(done.event.wait(), 60)
+            timings.append(time.perf_counter() - start)
+        await stop()
+    median = statistics.median(timings)
+    return statistics.median(publishes) * 1000, median * 1000, n / median
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_redis() -> tuple[subprocess.Popen[bytes], str]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit("redis-server is not installed (scripts/system-deps.sh)")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
+                    return process, f"redis://127.0.0.1:{port}/0"
+        except OSError:
+            time.sleep(0.02)
+    process.kill()
+    raise SystemExit("redis-server did not start")
+
+
+async def run(counts: list[int], redis_url: str) -> None:
+    print(f"one publish, median of {ROUNDS} rounds, until every subscriber has it")
+    header = (
+        "backend",
+        "subscribers",
+        "kind",
+        "publish()",
+        "all got it",
+        "deliveries/s",
+    )
+    print("{:<8} {:>11} {:<12} {:>10} {:>11} {:>13}".format(*header))
+    for backend, url in (("memory", "memory://"), ("redis", redis_url)):
+        for n in counts:
+            for kind in ("subscribe()", "join()"):
+                call, ms, rate = await measure(url, n, kind)
+                print(
+                    f"{backend:<8} {n:>11,} {kind:<12} {call:>7.2f} ms"
+                    f" {ms:>8.2f} ms {rate:>13,.0f}"
+                )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counts", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument(
+        "--uvloop", action="store_true", help="run on uvloop, as uvicorn does"
+    )
+    args = parser.parse_args()
+    redis, url = start_redis()
+    try:
+        if args.uvloop:
+            import uvloop
+
+            uvloop.run(run(args.counts, url))
+        else:
+            asyncio.run(run(args.counts, url))
+    finally:
+        redis.kill()
+        redis.wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+"""Run the benchmark suite and print one table of figures and ratios to raw ASGI.
+
+Usage: `make bench` (which runs `bash bench/run.sh`), or inside bench/.venv
+`python -m bench.run [--quick] [--only SCENARIO ...] [--frameworks a,b]`.
+Results go to bench/results/latest.json and latest.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from functools import partial
+from importlib import metadata
+from typing import Any
+
+from bench.apps import MODULES, NAMES
+from bench.report import BASELINE, BY_KEY, add_ratios, render
+from bench.scenarios import ROOT, ScenarioError, run_child
+from bench.scenarios.server import WS_IMPLEMENTATION, http_cpu, uvicorn, ws_echo_cpu
+
+RESULTS = ROOT / "bench" / "results"
+SCENARIOS = ("inproc_ws", "inproc_http", "server", "memory", "routing")
+PACKAGES = (
+    *("spangle", "starlette", "fastapi", "litestar", "falcon", "blacksheep"),
+    *("uvicorn", "uvloop", "httptools", "websockets"),
+)
+
+Entries = dict[str, dict[str, Any]]
+Results = dict[str, Entries]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How long and how often each scenario measures.
+
+    Attributes:
+        inproc_seconds: Duration of one timed in-process run.
+        repeats: Timed runs per in-process child process.
+        rounds: Passes over every framework, in-process and through uvicorn.
+        ws_seconds: How long the WebSocket clients send through uvicorn.
+        wrk_seconds: How long wrk runs.
+        connections: Idle WebSockets held for the memory figure.
+        routing_seconds: Duration of one timed routing run.
+        routing_repeats: Timed runs of each routing configuration.
+        warmup: Whether wrk runs one unmeasured second first.
+    """
+
+    inproc_seconds: float
+    repeats: int
+    rounds: int
+    ws_seconds: float
+    wrk_seconds: int
+    connections: int
+    routing_seconds: float
+    routing_repeats: int
+    warmup: bool
+
+
+# The machine's two cores may be siblings that halve each other's speed while
+# both are busy: many short runs, best of all, catch the quiet moments.
+FULL = Settings(0.1, 10, 2, 3.0, 4, 2000, 0.05, 15, True)
+QUICK = Settings(0.02, 1, 1, 0.5, 1, 100, 0.01, 1, False)
+
+
+def log(text: str) -> None:
+    """Print progress to stderr, keeping stdout for the table.
+
+    Args:
+        text: The line.
+    """
+    print(text, file=sys.stderr, flush=True)
+
+
+def measure(results: Results, key: str, name: str, work: Callable[[], Any]) -> None:
+    """Run one measurement, recording its entry or its error.
+
+    When the figure was measured in an earlier round, the better of the two
+    entries stays, and `runs` lists every round's value.
+
+    Args:
+        results: Where entries go.
+        key: The metric key.
+        name: The framework.
+        work: Returns the entry (a dict with `value`).
+    """
+    try:
+        entry = work()
+    except (ScenarioError, OSError, ValueError) as exc:
+        entry = {"error": str(exc)}
+        log(f"  {key:<15} {name:<11} error: {exc}")
+    else:
+        log(f"  {key:<15} {name:<11} {entry['value']:,.2f} {BY_KEY[key].unit}")
+    entries = results.setdefault(key, {})
+    previous = entries.get(name)
+    if previous is not None and "value" in previous:
+        entry = _better(key, previous, entry)
+    entries[name] = entry
+
+
+def _better(key: str, previous: dict[str, Any], entry: dict[str, Any]) -> Any:
+    if "value" not in entry:
+        return previous
+    runs = [*previous.get("runs", [previous["value"]]), entry["value"]]
+    pick = max if BY_KEY[key].higher_is_better else min
+    best = pick(previous, entry, key=lambda e: e["value"])
+    return {**best, "runs": runs}
+
+
+def _inproc(kind: str, name: str, s: Settings) -> dict[str, Any]:
+    args = ["--seconds", str(s.inproc_seconds), "--repeats", str(s.repeats)]
+    found = run_child("bench.scenarios.inproc", kind, name, *args)
+    return {"value": found["best"], "rates": found["rates"]}
+
+
+def _memory(name: str, s: Settings) -> dict[str, Any]:
+    args = ("--connections", str(s.connections))
+    found = run_child("bench.scenarios.memory", name, *args)
+    return {"value": found["per_connection"], "connections": s.connections}
+
+
+def run_inproc(results: Results, kind: str, names: list[str], s: Settings) -> None:
+    """Measure in-process throughput (`kind` is `ws` or `http`).
+
+    Rounds go over every framework in turn, so that a busy spell on the
+    shared machine does not fall on one framework's runs only.
+    """
+    for _ in range(s.rounds):
+        for name in names:
+            measure(results, f"inproc_{kind}", name, partial(_inproc, kind, name, s))
+
+
+def run_memory(results: Results, names: list[str], s: Settings) -> None:
+    """Measure idle memory per accepted WebSocket."""
+    for name in names:
+        measure(results, "memory", name, partial(_memory, name, s))
+
+
+def run_server(results: Results, names: list[str], s: Settings) -> None:
+    """Measure server CPU per message and per request through uvicorn."""
+    for _, name in itertools.product(range(s.rounds), names):
+        try:
+            with uvicorn(name) as server:
+                for clients in (1, 50):
+                    ws = partial(ws_echo_cpu, server, clients, s.ws_seconds)
+                    measure(results, f"server_ws_{clients}", name, ws)
+                http = partial(http_cpu, server, s.wrk_seconds, s.warmup)
+                measure(results, "server_http", name, http)
+        except ScenarioError as exc:
+            log(f"  server          {name:<11} error: {exc}")
+            for key in ("server_ws_1", "server_ws_50", "server_http"):
+                results.setdefault(key, {})[name] = {"error": str(exc)}
+
+
+def run_routing(results: Results, names: list[str], s: Settings) -> None:
+    """Measure the cost of 1,000 routes against 1, static and dynamic."""
+    args = ["--seconds", str(s.routing_seconds), "--repeats", str(s.routing_repeats)]
+    for name in names:
+        try:
+            rates = run_child("bench.scenarios.routing", name, *args)
+        except ScenarioError as exc:
+            log(f"  routing         {name:<11} error: {exc}")
+            for kind in ("static", "dynamic"):
+                results.setdefault(f"routes_{kind}", {})[name] = {"error": str(exc)}
+            continue
+        for kind in ("static", "dynamic"):
+            one, many = rates[f"{kind}_1"], rates[f"{kind}_1000"]
+            entry = {"value": (one / many - 1) * 100, "one": one, "many": many}
+            results.setdefault(f"routes_{kind}", {})[name] = entry
+            log(f"  routes_{kind:<8} {name:<11} {entry['value']:+.1f} %")
+
+
+def machine() -> dict[str, Any]:
+    """Describe the machine and the measured packages."""
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "server": f"uvicorn --loop uvloop --http httptools --ws {WS_IMPLEMENTATION}",
+        "versions": versions,
+    }
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="short runs (smoke)")
+    parser.add_argument(
+        "--only", action="append", choices=SCENARIOS, help="run only these scenarios"
+    )
+    parser.add_argument(
+        "--frameworks",
+        default=",".join(NAMES),
+        help="comma-separated subset of " + ",".join(NAMES) + " (raw is always run)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the suite, print the table, write bench/results/latest.*.
+
+    Args:
+        argv: Command-line arguments; `sys.argv[1:]` when `None`.
+
+    Returns:
+        The exit code: 1 when a measurement failed, else 0.
+    """
+    args = parse_args(argv)
+    settings = QUICK if args.quick else FULL
+    wanted = [n for n in args.frameworks.split(",") if n]
+    unknown = [n for n in wanted if n not in MODULES]
+    if unknown:
+        raise SystemExit(f"unknown frameworks: {', '.join(unknown)}")
+    names = [BASELINE, *[n for n in NAMES if n in wanted and n != BASELINE]]
+    scenarios = args.only or list(SCENARIOS)
+    started = time.monotonic()
+    info = machine()
+    results: Results = {}
+    runners: dict[str, Callable[[], None]] = {
+        "inproc_ws": lambda: run_inproc(results, "ws", names, settings),
+        "inproc_http": lambda: run_inproc(results, "http", names, settings),
+        "server": lambda: run_server(results, names, settings),
+        "memory": lambda: run_memory(results, names, settings),
+        "routing": lambda: run_routing(results, names, settings),
+    }
+    for scenario in scenarios:
+        log(f"{scenario}:")
+        runners[scenario]()
+    for key, entries in results.items():
+        add_ratios(BY_KEY[key], entries)
+    table = render(results, names)
+    elapsed = time.monotonic() - started
+    print(table)
+    print(f"\n{'quick' if args.quick else 'full'} run, {elapsed:.0f} s")
+    write(info, settings, results, table, elapsed, quick=args.quick)
+    failed = any("error" in e for entries in results.values() for e in entries.values())
+    return 1 if failed else 0
+
+
+def write(
+    info: dict[str, Any],
+    settings: Settings,
+    results: Results,
+    table: str,
+    elapsed: float,
+    quick: bool,
+) -> None:
+    """Write bench/results/latest.json and latest.md."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    document = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "quick": quick,
+        "seconds": elapsed,
+        "machine": info,
+        "settings": asdict(settings),
+        "results": results,
+    }
+    (RESULTS / "latest.json").write_text(json.dumps(document, indent=2) + "\n")
+    (RESULTS / "latest.md").write_text(
+        f"Run of {document['date']} on {info['cores']} × {info['cpu']}, "
+        f"Python {info['python']}, {info['server']}.\n\n{table}\n"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

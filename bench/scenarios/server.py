@@ -1,0 +1,246 @@
+"""Through uvicorn: the server process's CPU time per message or request.
+
+uvicorn runs each app in a subprocess on a free 127.0.0.1 port with
+`--loop uvloop --http httptools --ws websockets`; the load comes from other
+processes (`websockets` clients, `wrk`). CPU time (utime + stime from
+`/proc/<pid>/stat`) is read just before and just after the load, so it
+counts the messages only, not start-up or handshakes, and it is steadier
+than throughput when other work shares the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO, Any
+
+from bench.apps import MODULES
+from bench.drivers import HELLO
+from bench.scenarios import ROOT, ScenarioError
+
+#: uvicorn's `websockets` implementation is deprecated in favour of this one,
+#: built on the same library's Sans-I/O core.
+WS_IMPLEMENTATION = "websockets-sansio"
+UVICORN_OPTIONS = (
+    "--loop",
+    "uvloop",
+    "--http",
+    "httptools",
+    "--ws",
+    WS_IMPLEMENTATION,
+    "--lifespan",
+    "on",
+    "--no-access-log",
+    "--log-level",
+    "warning",
+)
+READY_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+WRK_CONNECTIONS = 50
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Server:
+    """A running uvicorn process.
+
+    Attributes:
+        port: Its port on 127.0.0.1.
+        process: The process.
+        log: Its output file.
+    """
+
+    port: int
+    process: subprocess.Popen[bytes]
+    log: IO[bytes]
+
+    def cpu_seconds(self) -> float:
+        """Return the CPU time the server process has used so far."""
+        with open(f"/proc/{self.process.pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+        # Fields 14 and 15 of proc(5), utime and stime, counted after the name.
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+
+    def output(self) -> str:
+        """Return what the server printed so far."""
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def uvicorn(app: str) -> Iterator[Server]:
+    """Serve a bench app with uvicorn until the block ends.
+
+    Args:
+        app: A framework name of `bench.apps.MODULES`.
+
+    Yields:
+        The server, answering `GET /`.
+    """
+    port = free_port()
+    target = f"{MODULES[app]}:app"
+    command = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1"]
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [*command, "--port", str(port), *UVICORN_OPTIONS],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        server = Server(port, process, log)
+        try:
+            _wait_ready(server)
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(STOP_TIMEOUT)
+
+
+def _wait_ready(server: Server) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    url = f"http://127.0.0.1:{server.port}/"
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise ScenarioError(f"uvicorn exited: {server.output()[-500:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.read() == HELLO:
+                    return
+                raise ScenarioError(f"GET / answered {response.status}")
+        except OSError:
+            time.sleep(0.05)  # not listening yet
+    raise ScenarioError(f"uvicorn not ready in {READY_TIMEOUT} s")
+
+
+def ws_echo_cpu(server: Server, clients: int, seconds: float) -> dict[str, Any]:
+    """Measure the server's CPU time per echoed WebSocket message.
+
+    Args:
+        server: The running server.
+        clients: Concurrent connections, each playing ping-pong.
+        seconds: How long the clients send.
+
+    Returns:
+        `messages`, `rate` (messages/s), `cpu` (seconds) and `value`
+        (server CPU µs per message).
+
+    Raises:
+        ScenarioError: The client process failed.
+    """
+    url = f"ws://127.0.0.1:{server.port}/ws"
+    command = [sys.executable, "-m", "bench.scenarios.ws_client", url]
+    args = ["--clients", str(clients), "--seconds", str(seconds)]
+    client = subprocess.Popen(
+        [*command, *args],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert client.stdin is not None and client.stdout is not None
+    watchdog = threading.Timer(seconds + 60, client.kill)
+    watchdog.start()
+    try:
+        if client.stdout.readline().strip() != "ready":
+            raise ScenarioError(f"ws client: {_tail(client)}")
+        before = server.cpu_seconds()
+        client.stdin.write("go\n")
+        client.stdin.flush()
+        line = client.stdout.readline()
+        cpu = server.cpu_seconds() - before
+        if not line:
+            raise ScenarioError(f"ws client: {_tail(client)}")
+        client.stdin.close()
+        client.wait(STOP_TIMEOUT)
+    finally:
+        watchdog.cancel()
+        if client.poll() is None:
+            client.kill()
+            client.wait(STOP_TIMEOUT)
+    result = json.loads(line)
+    messages = result["messages"]
+    return {
+        "messages": messages,
+        "rate": messages / result["elapsed"],
+        "cpu": cpu,
+        "value": cpu / messages * 1e6,
+    }
+
+
+def _tail(process: subprocess.Popen[str]) -> str:
+    process.kill()
+    _, err = process.communicate(timeout=STOP_TIMEOUT)
+    return " | ".join(err.strip().splitlines()[-3:])
+
+
+def http_cpu(server: Server, seconds: int, warmup: bool) -> dict[str, Any]:
+    """Measure the server's CPU time per `GET /` under `wrk`.
+
+    Args:
+        server: The running server.
+        seconds: How long wrk runs (whole seconds).
+        warmup: Whether to run wrk for one second first, unmeasured.
+
+    Returns:
+        `requests`, `rate` (requests/s), `cpu` (seconds) and `value`
+        (server CPU µs per request).
+
+    Raises:
+        ScenarioError: wrk is missing, failed, or saw errors.
+    """
+    if shutil.which("wrk") is None:
+        raise ScenarioError("wrk is not installed (apt-get install wrk)")
+    if warmup:
+        _wrk(server.port, 1)
+    before = server.cpu_seconds()
+    output = _wrk(server.port, seconds)
+    cpu = server.cpu_seconds() - before
+    found = re.search(r"(\d+) requests in ([\d.]+)(m?s)", output)
+    if found is None or "Non-2xx" in output or "Socket errors" in output:
+        raise ScenarioError(f"wrk: {output.strip()[-300:]}")
+    requests = int(found.group(1))
+    elapsed = float(found.group(2)) / (1000 if found.group(3) == "ms" else 1)
+    return {
+        "requests": requests,
+        "rate": requests / elapsed,
+        "cpu": cpu,
+        "value": cpu / requests * 1e6,
+    }
+
+
+def _wrk(port: int, seconds: int) -> str:
+    command = ["wrk", "-t1", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s"]
+    done = subprocess.run(
+        [*command, f"http://127.0.0.1:{port}/"],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 30,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise ScenarioError(f"wrk failed: {done.stderr.strip()[-300:]}")
+    return done.stdout

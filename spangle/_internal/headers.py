@@ -1,0 +1,161 @@
+"""Parsers for request headers: Content-Type, Accept and Cookie.
+
+`Content-Type` and `Accept` are read leniently, skipping what cannot be
+read; `Cookie` is read strictly (RFC 6265) and a malformed header is a 400.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from spangle.exceptions import ParseError
+
+
+def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
+    """Split a `Content-Type` value into its media type and parameters.
+
+    Args:
+        value: The header value, e.g. `"text/plain; charset=latin-1"`.
+
+    Returns:
+        The lower-cased media type (`""` when absent) and the parameters,
+        names lower-cased, values unquoted.
+    """
+    mimetype, _, rest = value.partition(";")
+    params: dict[str, str] = {}
+    while rest:
+        item, _, rest = rest.partition(";")
+        name, eq, raw = item.partition("=")
+        if eq:
+            params[name.strip().lower()] = raw.strip().strip('"')
+    return mimetype.strip().lower(), params
+
+
+class MediaRange(NamedTuple):
+    """One entry of an `Accept` header.
+
+    Attributes:
+        text: The media range as sent, e.g. `"text/*"`.
+        main: Its type, `"*"` for any.
+        sub: Its subtype, `"*"` for any.
+        q: Its quality, between 0 and 1.
+    """
+
+    text: str
+    main: str
+    sub: str
+    q: float
+
+    def specificity(self, main: str, sub: str) -> int:
+        """Tell how closely this range names a media type.
+
+        Args:
+            main: The type asked about, lower-case.
+            sub: Its subtype, lower-case.
+
+        Returns:
+            2 for an exact match, 1 for `type/*`, 0 for `*/*`, -1 for no match.
+        """
+        if self.main == "*":
+            return 0
+        if self.main != main:
+            return -1
+        if self.sub == "*":
+            return 1
+        return 2 if self.sub == sub else -1
+
+
+ANY_RANGE = MediaRange("*/*", "*", "*", 1.0)
+
+
+def parse_accept(value: str) -> list[MediaRange]:
+    """Parse an `Accept` header, skipping malformed entries.
+
+    Args:
+        value: The header value (repeated headers joined with commas).
+
+    Returns:
+        The media ranges in the order sent.
+    """
+    ranges: list[MediaRange] = []
+    for entry in value.split(","):
+        media, params = parse_content_type(entry)
+        main, slash, sub = media.partition("/")
+        if not slash or not main or not sub:
+            continue
+        try:
+            q = float(params.get("q", "1"))
+        except ValueError:
+            continue
+        ranges.append(MediaRange(media, main, sub, min(max(q, 0.0), 1.0)))
+    return ranges
+
+
+def best_match(ranges: list[MediaRange], content_type: str) -> tuple[str, float] | None:
+    """Find the most specific media range naming a type (RFC 9110 §12.5.1).
+
+    Args:
+        ranges: Parsed `Accept` entries.
+        content_type: The media type asked about.
+
+    Returns:
+        The matching range's text and q, or `None` when nothing matches or
+        the most specific match has `q=0`.
+    """
+    main, _, sub = content_type.strip().lower().partition("/")
+    best: MediaRange | None = None
+    rank = -1
+    for media in ranges:
+        score = media.specificity(main, sub)
+        if score > rank:
+            best, rank = media, score
+    if best is None or best.q <= 0.0:
+        return None
+    return best.text, best.q
+
+
+# RFC 6265 §4.1.1: a token, `=`, then cookie-octets. Quoted values may also
+# hold spaces and backslash escapes, as `SimpleCookie` (so `set_cookie`) writes
+# them. Bytes from 0x80 pass: browsers send UTF-8 set by `document.cookie`.
+_COOKIE_PAIR = re.compile(
+    r"([!#$%&'*+\-.^_`|~0-9A-Za-z]+)="
+    r'(?:"((?:[^\x00-\x1f\x7f"\\]|\\[^\x00-\x1f\x7f])*)"|([^\x00-\x20\x7f",;\\]*))'
+)
+_COOKIE_ESCAPE = re.compile(r"\\(?:([0-7]{3})|(.))")
+
+
+def _unescape(match: re.Match[str]) -> str:
+    r"""Turn one `SimpleCookie` escape (`\054`, `\"`) back into its character."""
+    return chr(int(match[1], 8)) if match[1] else match[2]
+
+
+def parse_cookies(value: str) -> dict[str, str]:
+    """Parse a `Cookie` header strictly (RFC 6265 §4.1.1).
+
+    Empty chunks (`a=1;;b=2`, a trailing `;`) are tolerated; when a name
+    repeats, the first wins (browsers send the most specific path first).
+
+    Args:
+        value: The header value (repeated headers joined with `"; "`).
+
+    Returns:
+        Cookie values by name, quoted values unquoted and unescaped.
+
+    Raises:
+        ParseError: A pair lacks `=`, its name is not a token, or its value
+            holds control characters, or unquoted whitespace, `"`, `,` or a
+            backslash (400).
+    """
+    cookies: dict[str, str] = {}
+    for chunk in value.split(";"):
+        pair = chunk.strip(" \t")
+        if not pair:
+            continue
+        match = _COOKIE_PAIR.fullmatch(pair)
+        if match is None:
+            raise ParseError("malformed Cookie header")
+        quoted = match[2]
+        raw = match[3] if quoted is None else _COOKIE_ESCAPE.sub(_unescape, quoted)
+        cookies.setdefault(match[1], raw)
+    return cookies

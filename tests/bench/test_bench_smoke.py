@@ -1,0 +1,79 @@
+"""The benchmark apps answer correctly through the benchmark's own drivers.
+
+Peers that are not installed in this environment (they live in bench/.venv)
+are skipped. Nothing here measures time.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from bench.apps import HIT_DYNAMIC, HIT_STATIC, MODULES, load
+from bench.drivers import HELLO, lifespan, measure_idle, serve_http, serve_ws_echo
+from bench.report import BY_KEY, add_ratios, render
+
+
+def _installed(name: str) -> bool:
+    # Each peer's app needs the package of its own name; raw needs nothing.
+    return name == "raw" or importlib.util.find_spec(name) is not None
+
+
+APPS = [
+    pytest.param(
+        name, marks=pytest.mark.skipif(not _installed(name), reason="not installed")
+    )
+    for name in MODULES
+]
+
+
+def test_raw_and_spangle_apps_are_importable_here() -> None:
+    assert _installed("raw")
+    assert _installed("spangle")
+
+
+@pytest.mark.parametrize("name", APPS)
+async def test_get_root_answers_hello_world(name: str) -> None:
+    app = load(name).app
+    async with lifespan(app):
+        exchange = await serve_http(app)
+    assert exchange.status == 200
+    assert exchange.body == HELLO
+
+
+@pytest.mark.parametrize("name", APPS)
+async def test_websocket_echoes_every_message(name: str) -> None:
+    app = load(name).app
+    async with lifespan(app):
+        exchange = await serve_ws_echo(app, 3, text="ping")
+    assert exchange.accepted
+    assert exchange.echoed == 3
+    assert exchange.last == "ping"
+
+
+@pytest.mark.parametrize("dynamic", [False, True], ids=["static", "dynamic"])
+@pytest.mark.parametrize("name", APPS)
+async def test_routing_app_serves_its_last_route(name: str, dynamic: bool) -> None:
+    app = load(name).routing_app(50, dynamic)
+    async with lifespan(app):
+        exchange = await serve_http(app, HIT_DYNAMIC if dynamic else HIT_STATIC)
+    assert exchange.status == 200
+    assert exchange.body == HELLO
+
+
+@pytest.mark.parametrize("name", ["raw", "spangle"])
+async def test_idle_connections_are_all_accepted_then_released(name: str) -> None:
+    app = load(name).app
+    async with lifespan(app):
+        result = await measure_idle(app, 5)
+    assert result.connections == 5
+    assert result.total_bytes > 0
+
+
+def test_table_gives_each_figure_as_a_ratio_to_raw() -> None:
+    entries = {"raw": {"value": 200.0}, "spangle": {"value": 190.0}}
+    add_ratios(BY_KEY["inproc_ws"], entries)
+    table = render({"inproc_ws": entries}, ["raw", "spangle"])
+    assert "| 200.0 (1.00×, +0.00 µs) | 190.0 (0.95×, +263.16 µs) |" in table
+    assert "| ≥ 0.90× | met |" in table

@@ -1,0 +1,66 @@
+import httpx
+from websockets.asyncio.client import connect
+
+from spangle import Api, Connection, Request, Response
+from spangle._internal.ws_transport import AsyncWebsocketClient, websocket_scope
+from tests.support.server import run_server
+
+
+def make_api() -> Api:
+    api = Api(static_dir=None)
+
+    @api.route("/hello")
+    class Hello:
+        async def on_get(self, req: Request, resp: Response) -> None:
+            resp.text = "hello"
+
+    @api.route("/ws")
+    class Socket:
+        async def on_ws(self, conn: Connection) -> None:
+            await conn.accept()
+            await conn.send("hi")
+
+    return api
+
+
+async def test_routes_below_the_servers_root_path() -> None:
+    transport = httpx.ASGITransport(app=make_api(), root_path="/app")
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        resp = await http.get("/app/hello")
+    assert resp.text == "hello"
+
+
+async def test_a_path_outside_root_path_is_routed_as_it_is() -> None:
+    transport = httpx.ASGITransport(app=make_api(), root_path="/app")
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        resp = await http.get("/hello")
+    assert resp.text == "hello"
+
+
+async def test_slash_redirect_keeps_the_root_path() -> None:
+    transport = httpx.ASGITransport(app=make_api(), root_path="/app")
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        resp = await http.get("/app/hello/?x=1")
+    assert resp.status_code == 308
+    assert resp.headers["location"] == "/app/hello?x=1"
+
+
+async def test_uvicorn_root_path_serves_http_and_websocket() -> None:
+    # A proxy strips the prefix; uvicorn puts root_path back in front of path.
+    args = ["--root-path", "/app"]
+    with run_server("tests.apps.echo:api", extra_args=args) as server:
+        async with httpx.AsyncClient(base_url=server.http_url) as http:
+            page = await http.get("/")
+        async with connect(server.ws_url + "/echo") as ws:
+            await ws.send("ping")
+            echoed = await ws.recv()
+    assert page.status_code == 200
+    assert echoed == "ping"
+
+
+async def test_websocket_routes_below_root_path() -> None:
+    api = make_api()
+    scope = websocket_scope("/app/ws", None, None, None, None)
+    scope["root_path"] = "/app"
+    async with AsyncWebsocketClient(api, scope, 2) as ws:
+        assert await ws.receive() == "hi"
