@@ -3,7 +3,7 @@
 ```python
 class Hub(Broadcast):
     def __init__(self) -> None:
-        super().__init__(os.environ.get("BROADCAST_URL", "memory://"))
+        super().__init__(os.environ.get("SPANGLE_BROADCAST_URL", "memory://"))
 
 api = Api(components=[Hub])
 
@@ -22,19 +22,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import Any
 
 from spangle.broadcast._fanout import Fanout, Mailbox, Subscription
+from spangle.broadcast._members import Member, Members
 from spangle.broadcast.backends import BroadcastBackend, Message, backend_for_url
 from spangle.broadcast.errors import (
     BroadcastError,
     BroadcastUnavailable,
     SubscriberDropped,
 )
-from spangle.exceptions import WebSocketDisconnect
 from spangle.models.websocket import Connection
 
 __all__ = [
@@ -48,19 +47,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("spangle.broadcast")
-
-_TRY_AGAIN_LATER = 1013
-
-
-class _Member(Mailbox):
-    """A joined connection: its mailbox, fed by all its channels, and its sender."""
-
-    __slots__ = ("conn", "task")
-
-    def __init__(self, conn: Connection, limit: int) -> None:
-        super().__init__(limit)
-        self.conn = conn
-        self.task: asyncio.Task[None] | None = None
 
 
 class Broadcast:
@@ -124,7 +110,7 @@ class Broadcast:
         self.drain_timeout = drain_timeout
         self._backend = backend or backend_for_url(url, prefix=prefix)
         self._fanout = Fanout(self._backend, self._on_overflow)
-        self._members: dict[Connection, _Member] = {}
+        self._members = Members(self._fanout, queue_size, close_timeout)
         self._subscriptions: set[Subscription] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
@@ -142,7 +128,7 @@ class Broadcast:
             return
         self.dropped = 0
         self._fanout = Fanout(self._backend, self._on_overflow)
-        self._members = {}
+        self._members = Members(self._fanout, self.queue_size, self.close_timeout)
         self._subscriptions = set()
         await self._backend.connect(self._fanout.dispatch)
         self._started = True
@@ -163,12 +149,7 @@ class Broadcast:
             await asyncio.wait([self._sweeper])
         for subscription in self._subscriptions:
             subscription.close(discard=False)
-        pending = set(self._tasks)
-        for member in self._members.values():
-            member.close(discard=False)
-            if member.task is not None:
-                pending.add(member.task)
-        self._members.clear()
+        pending = self._members.drain() | self._tasks
         if pending:
             _, late = await asyncio.wait(pending, timeout=self.drain_timeout)
             for task in late:
@@ -259,11 +240,7 @@ class Broadcast:
             RuntimeError: The broadcast is not started.
         """
         self._check_started("join()")
-        member = self._members.get(conn)
-        if member is None:
-            member = self._members[conn] = _Member(conn, self.queue_size)
-            member.task = asyncio.create_task(self._pump(member))
-        await self._fanout.add(channel, member)
+        await self._members.join(channel, conn)
 
     async def leave(self, channel: str, conn: Connection) -> None:
         """Stop sending a channel's messages to a connection.
@@ -276,13 +253,7 @@ class Broadcast:
             channel: The channel name.
             conn: The connection.
         """
-        member = self._members.get(conn)
-        if member is None:
-            return
-        await self._fanout.remove(channel, member)
-        if not member.channels and self._members.get(conn) is member:
-            del self._members[conn]
-            member.close(discard=True)
+        await self._members.leave(channel, conn)
 
     @asynccontextmanager
     async def joined(self, channel: str, conn: Connection) -> AsyncIterator[None]:
@@ -324,75 +295,23 @@ class Broadcast:
                 "component of the Api or use `async with Broadcast(url) as hub:`"
             )
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _pump(self, member: _Member) -> None:
-        conn = member.conn
-        try:
-            while await member.wait():
-                await conn.send(member.take())
-        except WebSocketDisconnect:
-            pass  # the client went away: leave quietly
-        except RuntimeError as exc:
-            if not conn.closed:  # closed by the app is normal; anything else is not
-                logger.warning(
-                    "stopped broadcasting to WebSocket %s: %s", _name(conn), exc
-                )
-        if self._members.get(conn) is member:
-            del self._members[conn]
-        member.close(discard=True)
-        await self._fanout.prune(self._fanout.detach(member))
-
     def _on_overflow(self, box: Mailbox, channel: str, empty: list[str]) -> None:
         self.dropped += 1
-        if isinstance(box, _Member):
-            if self._members.get(box.conn) is box:
-                del self._members[box.conn]  # a new join starts afresh
-            logger.warning(
-                "dropped WebSocket %s from broadcast channel %r: it fell more than "
-                "%d messages behind; closing it with 1013",
-                _name(box.conn),
-                channel,
-                self.queue_size,
-            )
-            self._spawn(self._evict(box, empty))
-        else:
-            logger.warning(
-                "dropped a subscription to broadcast channel %r: its consumer fell "
-                "more than %d messages behind",
-                channel,
-                self.queue_size,
-            )
-            self._spawn(self._fanout.prune(empty))
-
-    async def _evict(self, member: _Member, empty: list[str]) -> None:
-        conn = member.conn
-        if member.task is not None:
-            # The sender may be blocked on a client that does not read.
-            member.task.cancel()
-            await asyncio.wait([member.task])
-        await self._fanout.prune(empty)
-        try:
-            await asyncio.wait_for(
-                conn.close(_TRY_AGAIN_LATER, "too slow for the broadcast"),
-                self.close_timeout,
-            )
-        except asyncio.TimeoutError:
-            logger.info("WebSocket %s did not read its 1013 close in time", _name(conn))
+        if isinstance(box, Member):
+            self._members.evict(box, channel, empty)
+            return
+        logger.warning(
+            "dropped a subscription to broadcast channel %r: its consumer fell "
+            "more than %d messages behind",
+            channel,
+            self.queue_size,
+        )
+        task = asyncio.create_task(self._fanout.prune(empty))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _sweep(self) -> None:
         while True:
             # A periodic timer: Connection offers no close notification.
             await asyncio.sleep(self.sweep_interval)
-            for member in [m for m in self._members.values() if m.conn.closed]:
-                del self._members[member.conn]
-                member.close(discard=True)  # its sender wakes, detaches, prunes
-
-
-def _name(conn: Connection) -> str:
-    client = conn.client
-    where = "unknown" if client is None else f"{client.host}:{client.port}"
-    return f"{conn.url.path} (client {where})"
+            self._members.sweep()

@@ -101,8 +101,9 @@ class Mailbox:
 class Subscription(Mailbox):
     """The messages of one channel for one consumer, in publication order.
 
-    Made by `Broadcast.subscribe`; iterate it with `async for`. The iteration
-    ends when the Broadcast shuts down.
+    Made by `Broadcast.subscribe`; iterate it with `async for`, from one task
+    at a time (it wakes a single waiting consumer). The iteration ends when
+    the Broadcast shuts down.
 
     Attributes:
         channel (`str`): The channel.

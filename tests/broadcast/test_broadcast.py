@@ -23,11 +23,14 @@ class FakePeer:
         self.reading = asyncio.Event()
         self.reading.set()
         self.gone = False
+        self.failure: Exception | None = None
         self.inbox: asyncio.Queue[MutableMapping[str, Any]] = asyncio.Queue()
 
     async def send(self, message: MutableMapping[str, Any]) -> None:
         if self.gone:
             raise OSError("the client is gone")
+        if self.failure is not None:
+            raise self.failure
         await self.reading.wait()
         self.sent.append(message)
 
@@ -324,3 +327,17 @@ async def test_startup_and_shutdown_twice_and_leaving_unknown_do_nothing() -> No
     await hub.leave("room", await open_connection(FakePeer()))
     await hub.shutdown()
     await hub.shutdown()
+
+
+async def test_an_unexpected_send_failure_is_logged_and_the_connection_left(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    peer = FakePeer()
+    async with Broadcast() as hub:
+        conn = await open_connection(peer)
+        await hub.join("room", conn)
+        peer.failure = ValueError("server bug")
+        await hub.publish("room", "boom")
+        await until(lambda: hub.subscriber_count("room") == 0)
+    assert "stopped broadcasting to WebSocket /ws" in caplog.text
+    assert "server bug" in caplog.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import pytest
@@ -149,3 +150,30 @@ async def test_a_message_without_a_type_tag_is_ignored(
         await hub.publish("room", "ours")
         assert await asyncio.wait_for(anext(sub), WAIT) == "ours"
     assert any("type tag" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_failing_delivery_does_not_stop_the_subscriber(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    got: list[object] = []
+
+    def deliver(channel: str, message: object) -> None:
+        if not got:
+            got.append("failed once")
+            raise ValueError("bug in a subscriber")
+        got.append(message)
+
+    backend = RedisBackend(redis_server.url)
+    await backend.connect(deliver)
+    try:
+        await backend.subscribe("room")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 15
+        while len(got) < 2 and loop.time() < deadline:
+            with contextlib.suppress(BroadcastUnavailable):
+                await backend.publish("room", "again")
+            await asyncio.sleep(0.05)  # polling for delivery, bounded by deadline
+    finally:
+        await backend.disconnect()
+    assert got[:2] == ["failed once", "again"]
+    assert "broadcast Redis subscriber failed" in caplog.text

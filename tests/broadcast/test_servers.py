@@ -78,6 +78,25 @@ async def test_binary_messages_stay_binary_across_processes(
     assert got == [b"\x00\xff", "text"]
 
 
+async def test_hypercorn_and_uvicorn_processes_share_a_channel(
+    redis_server: RedisServer,
+) -> None:
+    env = {"SPANGLE_TEST_BROADCAST_URL": redis_server.url}
+    sent = [f"m{i}" for i in range(100)]
+    with (
+        run_server(APP, server="hypercorn", env=env) as hypercorn,
+        run_server(APP, env=env) as uvicorn,
+    ):
+        async with (
+            await subscriber(hypercorn, "mixed") as client,
+            connect(f"{uvicorn.ws_url}/pub/mixed") as publisher,
+        ):
+            for message in sent:
+                await publisher.send(message)
+            got = [await asyncio.wait_for(client.recv(), WAIT) for _ in sent]
+    assert got == sent
+
+
 async def test_a_slow_consumer_is_closed_with_1013_while_a_fast_one_keeps_receiving(
     redis_server: RedisServer,
 ) -> None:

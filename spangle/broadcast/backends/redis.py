@@ -250,6 +250,10 @@ class RedisBackend(BroadcastBackend):
                 if down_since is None:
                     down_since = time.monotonic()
                     self._log_outage(exc, ever_up)
+            except Exception:
+                # Never let a surprise end delivery for good: start over.
+                logger.exception("broadcast Redis subscriber failed; reconnecting")
+                down_since = down_since or time.monotonic()
             finally:
                 self._pubsub = None
                 self._up.clear()
