@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from spangle._internal.asgi import ASGIApp, Receive, Scope, Send
@@ -126,16 +126,27 @@ class Api:
         compiled = self._compiled or self._build()
         token = api_ctx.set(self)
         try:
-            await compiled.app(scope, receive, send)
+            if compiled.middleware is None:
+                # PERF: no frame of our own between the server and the
+                # pipeline: each one is held by every idle WebSocket.
+                await self._pipeline(compiled, scope, receive, send)
+            else:
+                await compiled.middleware(scope, receive, send)
         finally:
             api_ctx.reset(token)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve a call: the innermost app of the middleware stack."""
         compiled = self._compiled or self._build()
+        await self._pipeline(compiled, scope, receive, send)
+
+    def _pipeline(
+        self, compiled: Compiled, scope: Scope, receive: Receive, send: Send
+    ) -> Awaitable[None]:
+        """Pick the coroutine that serves a call, without awaiting it."""
         kind = scope["type"]
         if kind == "lifespan":
-            await serve_lifespan(compiled.startup, compiled.shutdown, receive, send)
-            return
+            return serve_lifespan(compiled.startup, compiled.shutdown, receive, send)
         if scope.get("root_path"):
             scope = strip_root_path(scope)
         if compiled.mounts:
@@ -143,17 +154,16 @@ class Api:
                 scope = dict(scope, path=f"{self.static_root}/{self.favicon}")
             mounted = find_mount(compiled.mounts, scope["path"])
             if mounted is not None:
-                await serve_mounted(mounted[0], mounted[1], scope, receive, send)
-                return
+                return serve_mounted(mounted[0], mounted[1], scope, receive, send)
         if compiled.root_mount is not None and not compiled.routes.lookup(
             scope["path"]
         ):
-            await serve_mounted("", compiled.root_mount, scope, receive, send)
-            return
+            return serve_mounted("", compiled.root_mount, scope, receive, send)
         if kind == "http":
-            await serve_http(self, compiled, scope, receive, send)
-        elif kind == "websocket":
-            await serve_websocket(self, compiled, scope, receive, send)
+            return serve_http(self, compiled, scope, receive, send)
+        if kind == "websocket":
+            return serve_websocket(self, compiled, scope, receive, send)
+        return _ignore()
 
     def _build(self) -> Compiled:
         self._compiled = Compiled(self)
@@ -364,3 +374,7 @@ class Api:
         from spangle.testing import AsyncHttpTestClient
 
         return AsyncHttpTestClient(self, timeout=timeout)
+
+
+async def _ignore() -> None:
+    """Serve an ASGI scope type spangle does not know: do nothing."""

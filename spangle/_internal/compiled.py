@@ -39,7 +39,8 @@ class Compiled:
         default: The endpoint served for unmatched paths, or `None`.
         mounts: `(prefix, app)` pairs, longest prefix first, root excluded.
         root_mount: The app mounted at `/`, served when no route matches.
-        app: The middleware stack around the Api's dispatch.
+        middleware: The middleware stack around the Api's dispatch, or
+            `None` when there is no middleware.
     """
 
     __slots__ = (
@@ -57,7 +58,7 @@ class Compiled:
         "default",
         "mounts",
         "root_mount",
-        "app",
+        "middleware",
     )
 
     def __init__(self, api: Api) -> None:
@@ -109,7 +110,7 @@ class Compiled:
         mounts = sorted(api._mounts.items(), key=lambda item: -len(item[0]))
         self.mounts = [(prefix, app) for prefix, app in mounts if prefix]
         self.root_mount: ASGIApp | None = api._mounts.get("")
-        self.app = middleware_stack(api)
+        self.middleware = middleware_stack(api) if api._middleware else None
 
     def _build_routes(self, api: Api, walk: list[tuple[str, Blueprint]]) -> None:
         self.routes: RouteTable[ViewEntry] = RouteTable()

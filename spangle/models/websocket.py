@@ -29,6 +29,12 @@ __all__ = ["Connection"]
 
 _UNSET: Any = object()
 _DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
+# A send into a socket whose peer vanished may complete without suspending
+# (servers drop writes to a closing transport), so a view that only sends
+# would never let the loop notice the loss, nor serve anyone else. Every
+# this many sends, in the whole process, `send` yields to the event loop.
+_SENDS_PER_YIELD = 64
+_sends_since_yield = 0
 
 
 class _State(Enum):
@@ -306,6 +312,7 @@ class Connection:
             WebSocketDisconnect: The client has gone away.
             RuntimeError: The connection is not open.
         """
+        global _sends_since_yield
         if self._status is not _State.OPEN:
             self._refuse("send()")
         if isinstance(data, str):
@@ -314,6 +321,10 @@ class Connection:
             await self._transmit({"type": "websocket.send", "bytes": data})
         else:
             raise TypeError(f"send() takes str or bytes, not {type(data).__name__}")
+        _sends_since_yield += 1
+        if _sends_since_yield >= _SENDS_PER_YIELD:
+            _sends_since_yield = 0
+            await asyncio.sleep(0)
 
     async def receive_json(self) -> Any:
         """Receive a message and decode it as JSON.

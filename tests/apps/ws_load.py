@@ -54,3 +54,18 @@ class Flood:
         except WebSocketDisconnect as e:
             ws_probe.note(conn, raised="WebSocketDisconnect", code=e.code)
             raise
+
+
+@api.route("/flood-tight")
+class TightFlood:
+    """Stream messages with no await but `send` until the client goes."""
+
+    async def on_ws(self, conn: Connection) -> None:
+        await conn.accept()
+        chunk = "x" * 16384
+        try:
+            while True:
+                await conn.send(chunk)
+        except WebSocketDisconnect as e:
+            ws_probe.note(conn, raised="WebSocketDisconnect", code=e.code)
+            raise
