@@ -38,6 +38,7 @@ class Compiled:
         startup, shutdown: Lifespan functions in SPEC order.
         default: The endpoint served for unmatched paths, or `None`.
         mounts: `(prefix, app)` pairs, longest prefix first, root excluded.
+        mount_prefixes: Their prefixes, for one `str.startswith` per request.
         root_mount: The app mounted at `/`, served when no route matches.
         middleware: The middleware stack around the Api's dispatch, or
             `None` when there is no middleware.
@@ -57,6 +58,7 @@ class Compiled:
         "shutdown",
         "default",
         "mounts",
+        "mount_prefixes",
         "root_mount",
         "middleware",
     )
@@ -109,6 +111,7 @@ class Compiled:
         ]
         mounts = sorted(api._mounts.items(), key=lambda item: -len(item[0]))
         self.mounts = [(prefix, app) for prefix, app in mounts if prefix]
+        self.mount_prefixes = tuple(prefix for prefix, _ in self.mounts)
         self.root_mount: ASGIApp | None = api._mounts.get("")
         self.middleware = middleware_stack(api) if api._middleware else None
 

@@ -406,16 +406,9 @@ class Response:
             location += ("&" if "?" in location else "?") + query
         return location
 
-    async def _send(
-        self, send: Send, start: Message, body: bytes, with_body: bool
-    ) -> None:
-        """Send the response (without its body for HEAD)."""
-        await send(start)
-        if self.streaming is None or not with_body:
-            await send(
-                {"type": "http.response.body", "body": body if with_body else b""}
-            )
-            return
+    async def _stream(self, send: Send) -> None:
+        """Send the body chunks of a streaming response."""
+        assert self.streaming is not None
         async for chunk in self.streaming:
             data = chunk.encode("utf-8") if isinstance(chunk, str) else chunk
             if data:
