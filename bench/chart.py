@@ -40,7 +40,7 @@ def bars(metric: Metric, entries: dict[str, dict[str, Any]]) -> Bars:
     names = [n for n, e in entries.items() if "ratio" in e]
     if metric.check == "cost":
         # The target bounds the slowdown from 1 route to 1,000, not a ratio to raw.
-        values = [entries[n]["many"] / entries[n]["one"] for n in names]
+        values = [1 / (1 + entries[n]["cost"] / 100) for n in names]
         target = 1 / (1 + metric.bound / 100)
         return (
             names,

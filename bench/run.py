@@ -43,7 +43,8 @@ class Settings:
     Attributes:
         inproc_seconds: Duration of one timed in-process run.
         repeats: Timed runs per in-process child process.
-        rounds: Passes over every framework, in-process and through uvicorn.
+        rounds: Passes over every framework for the in-process figures.
+        server_rounds: Passes over every framework through uvicorn.
         ws_seconds: How long the WebSocket clients send through uvicorn.
         wrk_seconds: How long wrk runs.
         connections: Idle WebSockets held for the memory figure.
@@ -55,6 +56,7 @@ class Settings:
     inproc_seconds: float
     repeats: int
     rounds: int
+    server_rounds: int
     ws_seconds: float
     wrk_seconds: int
     connections: int
@@ -65,8 +67,8 @@ class Settings:
 
 # The machine's two cores may be siblings that halve each other's speed while
 # both are busy: many short runs, best of all, catch the quiet moments.
-FULL = Settings(0.1, 10, 2, 3.0, 4, 2000, 0.05, 15, True)
-QUICK = Settings(0.02, 1, 1, 0.5, 1, 100, 0.01, 1, False)
+FULL = Settings(0.1, 10, 2, 2, 2.5, 3, 2000, 0.03, 25, True)
+QUICK = Settings(0.02, 1, 1, 1, 0.5, 1, 100, 0.01, 1, False)
 
 
 def log(text: str) -> None:
@@ -97,6 +99,18 @@ def measure(results: Results, key: str, name: str, work: Callable[[], Any]) -> N
         log(f"  {key:<15} {name:<11} error: {exc}")
     else:
         log(f"  {key:<15} {name:<11} {entry['value']:,.2f} {BY_KEY[key].unit}")
+    store(results, key, name, entry)
+
+
+def store(results: Results, key: str, name: str, entry: dict[str, Any]) -> None:
+    """Record an entry, keeping the better one if the figure has one already.
+
+    Args:
+        results: Where entries go.
+        key: The metric key.
+        name: The framework.
+        entry: Its new entry.
+    """
     entries = results.setdefault(key, {})
     previous = entries.get(name)
     if previous is not None and "value" in previous:
@@ -116,7 +130,10 @@ def _better(key: str, previous: dict[str, Any], entry: dict[str, Any]) -> Any:
 def _inproc(kind: str, name: str, s: Settings) -> dict[str, Any]:
     args = ["--seconds", str(s.inproc_seconds), "--repeats", str(s.repeats)]
     found = run_child("bench.scenarios.inproc", kind, name, *args)
-    return {"value": found["best"], "rates": found["rates"]}
+    entry = {"value": found["best"], "rates": found["rates"]}
+    if name != BASELINE:
+        entry["raw"] = found["raw_best"]
+    return entry
 
 
 def _memory(name: str, s: Settings) -> dict[str, Any]:
@@ -142,20 +159,42 @@ def run_memory(results: Results, names: list[str], s: Settings) -> None:
         measure(results, "memory", name, partial(_memory, name, s))
 
 
+SERVER_KEYS = ("server_ws_1", "server_ws_50", "server_http")
+
+
 def run_server(results: Results, names: list[str], s: Settings) -> None:
-    """Measure server CPU per message and per request through uvicorn."""
-    for _, name in itertools.product(range(s.rounds), names):
-        try:
-            with uvicorn(name) as server:
-                for clients in (1, 50):
-                    ws = partial(ws_echo_cpu, server, clients, s.ws_seconds)
-                    measure(results, f"server_ws_{clients}", name, ws)
-                http = partial(http_cpu, server, s.wrk_seconds, s.warmup)
-                measure(results, "server_http", name, http)
-        except ScenarioError as exc:
-            log(f"  server          {name:<11} error: {exc}")
-            for key in ("server_ws_1", "server_ws_50", "server_http"):
-                results.setdefault(key, {})[name] = {"error": str(exc)}
+    """Measure server CPU per message and per request through uvicorn.
+
+    Raw ASGI is served right before each framework and the framework is
+    compared with that neighbour, so that both meet the same load from
+    whatever else runs on the machine; the best of the rounds counts.
+    """
+    peers = [name for name in names if name != BASELINE] or [BASELINE]
+    for _, name in itertools.product(range(s.server_rounds), peers):
+        pair: Results = {}
+        for served in dict.fromkeys([BASELINE, name]):
+            _serve(pair, served, s)
+        for key in SERVER_KEYS:
+            entries = pair.get(key, {})
+            raw, entry = entries.get(BASELINE, {}), entries.get(name, {})
+            if name != BASELINE and "value" in raw and "value" in entry:
+                entry["raw"] = raw["value"]
+            for served, found in entries.items():
+                store(results, key, served, found)
+
+
+def _serve(results: Results, name: str, s: Settings) -> None:
+    try:
+        with uvicorn(name) as server:
+            for clients in (1, 50):
+                ws = partial(ws_echo_cpu, server, clients, s.ws_seconds)
+                measure(results, f"server_ws_{clients}", name, ws)
+            http = partial(http_cpu, server, s.wrk_seconds, s.warmup)
+            measure(results, "server_http", name, http)
+    except ScenarioError as exc:
+        log(f"  server          {name:<11} error: {exc}")
+        for key in SERVER_KEYS:
+            results.setdefault(key, {})[name] = {"error": str(exc)}
 
 
 def run_routing(results: Results, names: list[str], s: Settings) -> None:
@@ -171,7 +210,7 @@ def run_routing(results: Results, names: list[str], s: Settings) -> None:
             continue
         for kind in ("static", "dynamic"):
             one, many = rates[f"{kind}_1"], rates[f"{kind}_1000"]
-            entry = {"value": (one / many - 1) * 100, "one": one, "many": many}
+            entry = {"value": rates[f"{kind}_cost"] * 100, "one": one, "many": many}
             results.setdefault(f"routes_{kind}", {})[name] = entry
             log(f"  routes_{kind:<8} {name:<11} {entry['value']:+.1f} %")
 

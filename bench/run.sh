@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the benchmark suite: `make bench`, or `bash bench/run.sh [--quick] [--only X]`.
 # It keeps its own virtualenv, bench/.venv, with every compared framework,
-# rebuilt whenever bench/requirements.txt changes.
+# brought up to date whenever bench/requirements.txt or pyproject.toml changes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,13 +9,13 @@ PYTHON="${PYTHON:-python3}"
 VENV=bench/.venv
 STAMP="$VENV/.requirements"
 
-if ! cmp -s bench/requirements.txt "$STAMP" 2>/dev/null; then
+if ! cat bench/requirements.txt pyproject.toml | cmp -s - "$STAMP" 2>/dev/null; then
     echo "setting up $VENV ..." >&2
     "$PYTHON" -m venv "$VENV"
     "$VENV/bin/python" -m pip install -q --upgrade pip
     "$VENV/bin/python" -m pip install -q -r bench/requirements.txt
     "$VENV/bin/python" -m pip install -q -e .
-    cp bench/requirements.txt "$STAMP"
+    cat bench/requirements.txt pyproject.toml >"$STAMP"
 fi
 if ! command -v wrk >/dev/null; then
     echo "wrk is missing: sudo apt-get install wrk (or make system-deps)" >&2

@@ -1,8 +1,9 @@
 """The compared apps: each serves `GET /` and a WebSocket echo at `/ws`.
 
 Every module exposes `app` and `routing_app(count, dynamic)`, an app with
-`count` routes whose last registered one is `TARGET_STATIC` or
-`TARGET_DYNAMIC`; `HIT_STATIC` and `HIT_DYNAMIC` are the paths requested.
+`count` routes whose last registered one is `target_path(dynamic)`;
+`HIT_STATIC` and `DYNAMIC_HITS` are the paths the benchmark requests,
+`HIT_DYNAMIC` one of the latter.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ NAMES = tuple(MODULES)
 ROUTES = 1000
 HIT_STATIC = "/target"
 HIT_DYNAMIC = "/target/42"
+#: Real traffic asks for many ids: a cache of recent paths must not be all
+#: that the dynamic figure measures.
+DYNAMIC_HITS = tuple(f"/target/{i}" for i in range(4096))
 
 
 def filler_paths(count: int, dynamic: bool, param: str = "{item}") -> list[str]:

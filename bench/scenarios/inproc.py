@@ -1,17 +1,21 @@
 """In-process throughput: HTTP `GET /` and WebSocket echo, no sockets.
 
-Run as `python -m bench.scenarios.inproc {http,ws} APP`; it prints the best
-rate of several timed runs (noise on a shared machine only ever slows a run).
+Run as `python -m bench.scenarios.inproc {http,ws} APP`. It times the app
+and the raw ASGI app in turn, run after run, and prints the best rate of
+each: noise on a shared machine only ever slows a run, and the pairing lets
+both apps meet the same quiet and busy spells, so their ratio holds steady.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from typing import Any
 
 from bench.apps import load
 from bench.drivers import ASGIApp, lifespan, time_http, time_ws_echo
+from bench.report import BASELINE
 from bench.scenarios import child_main
 
 Timer = Callable[[ASGIApp, int], Awaitable[float]]
@@ -38,29 +42,39 @@ async def calibrate(timer: Timer, app: ASGIApp, seconds: float) -> int:
     return max(count, int(count * seconds / elapsed))
 
 
-async def best_rate(
-    timer: Timer, app: ASGIApp, seconds: float, repeats: int
-) -> dict[str, Any]:
-    """Time `repeats` runs of about `seconds` each.
+async def best_rates(
+    timer: Timer, apps: dict[str, ASGIApp], seconds: float, repeats: int
+) -> dict[str, list[float]]:
+    """Time `repeats` runs of about `seconds` of each app, the apps in turn.
 
     Args:
         timer: Times a number of operations on an app.
-        app: The ASGI app.
+        apps: The ASGI apps by name.
         seconds: The duration of one run.
-        repeats: How many runs.
+        repeats: How many runs of each app.
 
     Returns:
-        `count` per run, every `rates` in operations per second, and the `best`.
+        Every rate of each app, in operations per CPU second.
     """
-    count = await calibrate(timer, app, seconds)
-    rates = [count / await timer(app, count) for _ in range(repeats)]
-    return {"count": count, "rates": rates, "best": max(rates)}
+    counts = {name: await calibrate(timer, app, seconds) for name, app in apps.items()}
+    rates: dict[str, list[float]] = {name: [] for name in apps}
+    for _ in range(repeats):
+        for name, app in apps.items():
+            rates[name].append(counts[name] / await timer(app, counts[name]))
+    return rates
 
 
 async def _work(args: argparse.Namespace) -> dict[str, Any]:
-    app = load(args.app).app
-    async with lifespan(app):
-        return await best_rate(TIMERS[args.kind], app, args.seconds, args.repeats)
+    apps = {name: load(name).app for name in dict.fromkeys([BASELINE, args.app])}
+    async with AsyncExitStack() as stack:
+        for app in apps.values():
+            await stack.enter_async_context(lifespan(app))
+        rates = await best_rates(TIMERS[args.kind], apps, args.seconds, args.repeats)
+    return {
+        "best": max(rates[args.app]),
+        "rates": rates[args.app],
+        "raw_best": max(rates[BASELINE]),
+    }
 
 
 def main() -> None:

@@ -10,7 +10,8 @@ import argparse
 from typing import Any
 
 from bench.apps import load
-from bench.drivers import lifespan, measure_idle
+from bench.drivers import lifespan
+from bench.idle import measure_idle
 from bench.scenarios import child_main
 
 

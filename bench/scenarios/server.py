@@ -24,6 +24,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import IO, Any
 
 from bench.apps import MODULES
@@ -50,6 +51,15 @@ READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 WRK_CONNECTIONS = 50
 _TICKS = os.sysconf("SC_CLK_TCK")
+# The server keeps one core and the load another, so that neither pays for
+# migrations and cold caches; with a single core both share it.
+_CPUS = sorted(os.sched_getaffinity(0))
+SERVER_CPUS = {_CPUS[0]}
+LOAD_CPUS = {_CPUS[-1]}
+
+
+def _pin(cpus: set[int]) -> None:
+    os.sched_setaffinity(0, cpus)
 
 
 @dataclass
@@ -105,6 +115,7 @@ def uvicorn(app: str) -> Iterator[Server]:
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=partial(_pin, SERVER_CPUS),
         )
         server = Server(port, process, log)
         try:
@@ -160,6 +171,7 @@ def ws_echo_cpu(server: Server, clients: int, seconds: float) -> dict[str, Any]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=partial(_pin, LOAD_CPUS),
     )
     assert client.stdin is not None and client.stdout is not None
     watchdog = threading.Timer(seconds + 60, client.kill)
@@ -238,6 +250,7 @@ def _wrk(port: int, seconds: int) -> str:
         [*command, f"http://127.0.0.1:{port}/"],
         capture_output=True,
         text=True,
+        preexec_fn=partial(_pin, LOAD_CPUS),
         timeout=seconds + 30,
         check=False,
     )
