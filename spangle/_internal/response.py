@@ -365,6 +365,29 @@ class Response:
         """
         status = self.status_code
         headers = self.headers
+        if (
+            not headers
+            and self._redirect is None
+            and self._json is _UNSET
+            and self._cookies is _UNSET
+            and self.streaming is None
+            and status >= 200
+            and status not in (204, 304)
+        ):
+            # PERF: the common plain response, built without list appends.
+            body = self._body
+            length = (b"content-length", b"%d" % len(body))
+            content_type = self._content_type
+            raw = (
+                [length]
+                if content_type is None
+                else [(b"content-type", content_type), length]
+            )
+            return {
+                "type": "http.response.start",
+                "status": status,
+                "headers": raw,
+            }, body
         # PERF: most responses set no header; skip the multidict walk.
         raw = (
             [
