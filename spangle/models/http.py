@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from addict import Dict as AttrDict
-from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
-from starlette.datastructures import URL, Address
+from multidict import MultiDict, MultiDictProxy
 
 from spangle._internal.asgi import Receive, Scope, Send
 from spangle._internal.headers import (
@@ -20,11 +18,12 @@ from spangle._internal.headers import (
 )
 from spangle._internal.query import parse_query
 from spangle._internal.response import Response
+from spangle._internal.scope_fields import UNSET, ScopeFields
 from spangle.exceptions import ParseError, TooLargeRequestError
 
 __all__ = ["Request", "Response"]
 
-_UNSET: Any = object()
+_UNSET = UNSET
 # The body went to a streaming parser and was not kept.
 _CONSUMED: Any = object()
 _DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -34,7 +33,7 @@ _PUSH_HEADERS = frozenset(
 )
 
 
-class Request:
+class Request(ScopeFields):
     """An incoming HTTP request; every field is parsed on first use.
 
     Attributes:
@@ -45,13 +44,9 @@ class Request:
     """
 
     __slots__ = (
-        "_scope",
         "_receive",
         "_send",
-        "_state",
-        "_headers",
         "_params",
-        "_url",
         "_cookies",
         "_accepts",
         "_body",
@@ -71,10 +66,10 @@ class Request:
         self._scope = scope
         self._receive = receive
         self._send = send
-        self._state: AttrDict = _UNSET
-        self._headers: CIMultiDictProxy[str] = _UNSET
+        self._state = _UNSET
+        self._headers = _UNSET
         self._params: MultiDictProxy[str] = _UNSET
-        self._url: URL = _UNSET
+        self._url = _UNSET
         self._cookies: dict[str, str] = _UNSET
         self._accepts: list[MediaRange] = _UNSET
         self._body: bytes = _UNSET
@@ -84,27 +79,9 @@ class Request:
         self.max_upload_bytes = _DEFAULT_MAX_UPLOAD_BYTES
 
     @property
-    def state(self) -> AttrDict:
-        """Anything you want to keep during the request (`addict.Dict`)."""
-        if self._state is _UNSET:
-            self._state = AttrDict()
-        return self._state
-
-    @property
     def method(self) -> str:
         """The request method, lower-case."""
         return str(self._scope["method"]).lower()
-
-    @property
-    def headers(self) -> CIMultiDictProxy[str]:
-        """The request headers, case-insensitive; repeated headers kept."""
-        if self._headers is _UNSET:
-            raw = CIMultiDict(
-                (k.decode("latin-1"), v.decode("latin-1"))
-                for k, v in self._scope["headers"]
-            )
-            self._headers = CIMultiDictProxy(raw)
-        return self._headers
 
     @property
     def params(self) -> MultiDictProxy[str]:
@@ -131,22 +108,9 @@ class Request:
         return self._cookies
 
     @property
-    def url(self) -> URL:
-        """The request URL (`starlette.datastructures.URL`)."""
-        if self._url is _UNSET:
-            self._url = URL(scope=self._scope)
-        return self._url
-
-    @property
     def full_url(self) -> str:
         """The request URL as a string."""
         return str(self.url)
-
-    @property
-    def client(self) -> Address | None:
-        """The client's address (`.host`, `.port`), when the server knows it."""
-        client = self._scope.get("client")
-        return None if client is None else Address(*client)
 
     @property
     def version(self) -> str:

@@ -8,9 +8,7 @@ import json
 from enum import Enum
 from typing import Any
 
-from addict import Dict as AttrDict
-from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
-from starlette.datastructures import URL, Address
+from multidict import MultiDict, MultiDictProxy
 from starlette.requests import cookie_parser
 
 from spangle._internal.asgi import (
@@ -24,11 +22,12 @@ from spangle._internal.asgi import (
     is_sendable_close_code,
 )
 from spangle._internal.query import parse_query
+from spangle._internal.scope_fields import UNSET, ScopeFields
 from spangle.exceptions import WebSocketDisconnect, WebSocketError
 
 __all__ = ["Connection"]
 
-_UNSET: Any = object()
+_UNSET = UNSET
 _DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
 # A send into a socket whose peer vanished may complete without suspending
 # (servers drop writes to a closing transport), so a view that only sends
@@ -51,7 +50,7 @@ class _State(Enum):
 _OPEN = _State.OPEN
 
 
-class Connection:
+class Connection(ScopeFields):
     """WebSocket connection to communicate with a client.
 
     Attributes:
@@ -69,14 +68,10 @@ class Connection:
     """
 
     __slots__ = (
-        "_scope",
         "_receive",
         "_send",
         "_status",
-        "_state",
-        "_headers",
         "_params",
-        "_url",
         "_cookies",
         "_max_message_bytes",
         "reraise",
@@ -96,10 +91,10 @@ class Connection:
         self._receive = receive
         self._send = send
         self._status = _State.HANDSHAKE
-        self._state: AttrDict = _UNSET
-        self._headers: CIMultiDictProxy[str] = _UNSET
+        self._state = _UNSET
+        self._headers = _UNSET
         self._params: MultiDictProxy[str] = _UNSET
-        self._url: URL = _UNSET
+        self._url = _UNSET
         self._cookies: dict[str, str] = _UNSET
         self._max_message_bytes = _DEFAULT_MAX_MESSAGE_BYTES
         self.reraise = False
@@ -109,27 +104,9 @@ class Connection:
     # -- lazily parsed request data -------------------------------------
 
     @property
-    def state(self) -> AttrDict:
-        """Any object you want to store while the connection (`addict.Dict`)."""
-        if self._state is _UNSET:
-            self._state = AttrDict()
-        return self._state
-
-    @property
     def closed(self) -> bool:
         """Whether connection is closed or not."""
         return self._status is not _State.OPEN and self._status is not _State.HANDSHAKE
-
-    @property
-    def headers(self) -> CIMultiDictProxy[str]:
-        """The connection headers, case-insensitive; repeated headers kept."""
-        if self._headers is _UNSET:
-            raw = CIMultiDict(
-                (k.decode("latin-1"), v.decode("latin-1"))
-                for k, v in self._scope["headers"]
-            )
-            self._headers = CIMultiDictProxy(raw)
-        return self._headers
 
     @property
     def params(self) -> MultiDictProxy[str]:
@@ -139,13 +116,6 @@ class Connection:
                 MultiDict(parse_query(self._scope.get("query_string", b"")))
             )
         return self._params
-
-    @property
-    def url(self) -> URL:
-        """The parsed URL of the request (`starlette.datastructures.URL`)."""
-        if self._url is _UNSET:
-            self._url = URL(scope=self._scope)
-        return self._url
 
     @property
     def cookies(self) -> dict[str, str]:
@@ -159,12 +129,6 @@ class Connection:
             cookies.pop("", None)
             self._cookies = cookies
         return self._cookies
-
-    @property
-    def client(self) -> Address | None:
-        """The client's address (`.host`, `.port`), when the server knows it."""
-        client = self._scope.get("client")
-        return None if client is None else Address(*client)
 
     @property
     def subprotocols(self) -> list[str]:
