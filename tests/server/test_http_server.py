@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -11,16 +11,13 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from tests.apps.http_app import UPLOAD_LIMIT
-from tests.support.server import Server, run_server
+from tests.support.server import Server, run_server, server_fixture
 
 APP = "tests.apps.http_app:api"
 TIMEOUT = 10.0
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    with run_server(APP) as running:
-        yield running
+server = server_fixture(APP, "server")
 
 
 @pytest.fixture

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin, Subprotocol
 
-from tests.support.server import Server, run_server
+from tests.support.server import Server, server_fixture
 from tests.support.ws_client import (
     assert_no_server_error,
     close_of,
@@ -22,17 +20,9 @@ from tests.support.ws_client import (
 APP = "tests.apps.ws_features:api"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    with run_server(APP) as running:
-        yield running
-
-
-@pytest.fixture
-def quiet_server() -> Iterator[Server]:
-    """A server of its own, for tests that check the log stays free of errors."""
-    with run_server(APP) as running:
-        yield running
+server = server_fixture(APP, "server")
+# A server of its own, for tests that check the log stays free of errors.
+quiet_server = server_fixture(APP, "quiet_server", scope="function")
 
 
 @pytest.mark.parametrize("message", ["text", b"\x00binary", "", b""])

@@ -19,7 +19,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, Literal
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 20.0
@@ -211,3 +213,25 @@ def stop(server: Server) -> int:
         process.stdout.close()
     server._drain()
     return process.returncode
+
+
+def server_fixture(
+    app: str, name: str, scope: Literal["module", "function"] = "module"
+) -> Any:
+    """Make a pytest fixture that serves `app` for the fixture's scope.
+
+    Args:
+        app: The app as `module:attribute`.
+        name: The fixture's name (assign it to a module attribute of that name).
+        scope: `"module"` to share one server, `"function"` for one per test.
+
+    Returns:
+        The fixture.
+    """
+
+    @pytest.fixture(scope=scope, name=name)
+    def serve() -> Iterator[Server]:
+        with run_server(app) as running:
+            yield running
+
+    return serve
