@@ -60,8 +60,11 @@ async def serve_http(
                     await hook(req, resp)
                 if entry.on_request is not None:
                     await entry.on_request(req, resp, **params)
-                if responder is not None:
+                if responder is not None and params:
                     await responder(req, resp, **params)
+                elif responder is not None:
+                    # PERF: a call without `**{}` skips building keywords.
+                    await responder(req, resp)
                 elif method == "options":
                     resp.status_code = 204
                     resp.headers["allow"] = entry.allow
