@@ -30,7 +30,6 @@ class Compiled:
     Attributes:
         routes: Route lookup.
         views: View entries by view class.
-        errors: Error handler lookup.
         ws_errors: Error handler lookup among handlers with `on_ws_error`.
         http_errors: Error handler lookup among handlers with `on_error`.
         before_http, after_http: `on_request` of hook instances, in order.
@@ -47,7 +46,6 @@ class Compiled:
     __slots__ = (
         "routes",
         "views",
-        "errors",
         "ws_errors",
         "http_errors",
         "before_http",
@@ -85,7 +83,6 @@ class Compiled:
             for collection in blueprint.error_handlers:
                 for exc, cls in collection.handlers.items():
                     handlers[exc] = api._instance(cls)
-        self.errors = HandlerTable(handlers)
         # A handler without on_ws_error must not hide a WebSocket-capable one
         # registered for a base class.
         self.ws_errors = HandlerTable(
