@@ -8,13 +8,13 @@ Results go to bench/results/latest.json and latest.md.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import platform
 import sys
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from functools import partial
 from importlib import metadata
@@ -23,7 +23,13 @@ from typing import Any
 from bench.apps import MODULES, NAMES
 from bench.report import BASELINE, BY_KEY, add_ratios, render
 from bench.scenarios import ROOT, ScenarioError, run_child
-from bench.scenarios.server import WS_IMPLEMENTATION, http_cpu, uvicorn, ws_echo_cpu
+from bench.scenarios.server import (
+    WS_IMPLEMENTATION,
+    Server,
+    http_cpu,
+    uvicorn,
+    ws_echo_cpu,
+)
 
 RESULTS = ROOT / "bench" / "results"
 SCENARIOS = ("inproc_ws", "inproc_http", "server", "memory", "routing")
@@ -67,7 +73,7 @@ class Settings:
 
 # The machine's two cores may be siblings that halve each other's speed while
 # both are busy: many short runs, best of all, catch the quiet moments.
-FULL = Settings(0.1, 10, 2, 2, 2.5, 3, 2000, 0.03, 25, True)
+FULL = Settings(0.1, 10, 2, 10, 1.0, 1, 2000, 0.03, 25, True)
 QUICK = Settings(0.02, 1, 1, 1, 0.5, 1, 100, 0.01, 1, False)
 
 
@@ -165,36 +171,56 @@ SERVER_KEYS = ("server_ws_1", "server_ws_50", "server_http")
 def run_server(results: Results, names: list[str], s: Settings) -> None:
     """Measure server CPU per message and per request through uvicorn.
 
-    Raw ASGI is served right before each framework and the framework is
-    compared with that neighbour, so that both meet the same load from
-    whatever else runs on the machine; the best of the rounds counts.
+    Raw ASGI and the framework are served side by side and measured in
+    turn, one short run each, round after round: both meet the same spells
+    of load from whatever else runs on the machine, and many short runs
+    catch its quiet moments. Noise only ever adds CPU time, so the best run
+    of each counts, and the framework is compared with raw's best of the
+    same rounds.
     """
     peers = [name for name in names if name != BASELINE] or [BASELINE]
-    for _, name in itertools.product(range(s.server_rounds), peers):
+    for name in peers:
+        served = list(dict.fromkeys([BASELINE, name]))
         pair: Results = {}
-        for served in dict.fromkeys([BASELINE, name]):
-            _serve(pair, served, s)
+        try:
+            with ExitStack() as stack:
+                servers = {n: stack.enter_context(uvicorn(n)) for n in served}
+                for round_number in range(s.server_rounds):
+                    for key, work in _server_runs(s, warmup=round_number == 0):
+                        for n in served:
+                            measure(pair, key, n, partial(work, servers[n]))
+        except ScenarioError as exc:
+            log(f"  server          {name:<11} error: {exc}")
+            for key in SERVER_KEYS:
+                pair.setdefault(key, {})[name] = {"error": str(exc)}
         for key in SERVER_KEYS:
             entries = pair.get(key, {})
             raw, entry = entries.get(BASELINE, {}), entries.get(name, {})
             if name != BASELINE and "value" in raw and "value" in entry:
                 entry["raw"] = raw["value"]
-            for served, found in entries.items():
-                store(results, key, served, found)
+            for n, found in entries.items():
+                store(results, key, n, found)
 
 
-def _serve(results: Results, name: str, s: Settings) -> None:
-    try:
-        with uvicorn(name) as server:
-            for clients in (1, 50):
-                ws = partial(ws_echo_cpu, server, clients, s.ws_seconds)
-                measure(results, f"server_ws_{clients}", name, ws)
-            http = partial(http_cpu, server, s.wrk_seconds, s.warmup)
-            measure(results, "server_http", name, http)
-    except ScenarioError as exc:
-        log(f"  server          {name:<11} error: {exc}")
-        for key in SERVER_KEYS:
-            results.setdefault(key, {})[name] = {"error": str(exc)}
+def _server_runs(
+    s: Settings, warmup: bool
+) -> list[tuple[str, Callable[[Server], dict[str, Any]]]]:
+    """The measurements of one round through uvicorn, by metric key."""
+    return [
+        *(
+            (f"server_ws_{clients}", partial(_ws_run, clients, s.ws_seconds))
+            for clients in (1, 50)
+        ),
+        ("server_http", partial(_http_run, s.wrk_seconds, warmup and s.warmup)),
+    ]
+
+
+def _ws_run(clients: int, seconds: float, server: Server) -> dict[str, Any]:
+    return ws_echo_cpu(server, clients, seconds)
+
+
+def _http_run(seconds: int, warmup: bool, server: Server) -> dict[str, Any]:
+    return http_cpu(server, seconds, warmup)
 
 
 def run_routing(results: Results, names: list[str], s: Settings) -> None:

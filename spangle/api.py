@@ -149,14 +149,13 @@ class Api:
             return serve_lifespan(compiled.startup, compiled.shutdown, receive, send)
         if scope.get("root_path"):
             scope = strip_root_path(scope)
-        if compiled.mounts:
+        # PERF: one C-level prefix test lets most requests skip the walk.
+        if scope["path"].startswith(compiled.mount_prefixes):
             if self.favicon is not None and scope["path"] == "/favicon.ico":
                 scope = dict(scope, path=f"{self.static_root}/{self.favicon}")
-            # PERF: one C-level prefix test lets most requests skip the walk.
-            if scope["path"].startswith(compiled.mount_prefixes):
-                mounted = find_mount(compiled.mounts, scope["path"])
-                if mounted is not None:
-                    return serve_mounted(*mounted, scope, receive, send)
+            mounted = find_mount(compiled.mounts, scope["path"])
+            if mounted is not None:
+                return serve_mounted(*mounted, scope, receive, send)
         if compiled.root_mount is not None and not compiled.routes.lookup(
             scope["path"]
         ):

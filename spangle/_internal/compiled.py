@@ -37,7 +37,8 @@ class Compiled:
         startup, shutdown: Lifespan functions in SPEC order.
         default: The endpoint served for unmatched paths, or `None`.
         mounts: `(prefix, app)` pairs, longest prefix first, root excluded.
-        mount_prefixes: Their prefixes, for one `str.startswith` per request.
+        mount_prefixes: Their prefixes (and `/favicon.ico` when the Api has
+            a favicon), for one `str.startswith` per request.
         root_mount: The app mounted at `/`, served when no route matches.
         middleware: The middleware stack around the Api's dispatch, or
             `None` when there is no middleware.
@@ -109,6 +110,9 @@ class Compiled:
         mounts = sorted(api._mounts.items(), key=lambda item: -len(item[0]))
         self.mounts = [(prefix, app) for prefix, app in mounts if prefix]
         self.mount_prefixes = tuple(prefix for prefix, _ in self.mounts)
+        if self.mounts and api.favicon is not None:
+            # Served by the static mount once the pipeline rewrites the path.
+            self.mount_prefixes += ("/favicon.ico",)
         self.root_mount: ASGIApp | None = api._mounts.get("")
         self.middleware = middleware_stack(api) if api._middleware else None
 

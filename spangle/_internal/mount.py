@@ -64,8 +64,7 @@ async def serve_mounted(
     extensions: dict[str, Any] = dict(scope.get("extensions") or {})
     api = api_ctx.get()
     if scope["type"] == "http":
-        req = Request(scope, receive, send)
-        req.max_upload_bytes = api.max_upload_bytes
+        req = Request(scope, receive, send, api.max_upload_bytes)
         extensions["spangle"] = {"req": req, "resp": Response()}
     else:  # websocket: lifespan never reaches a mount
         conn = Connection(scope, receive, send)

@@ -21,9 +21,25 @@ _TEXT = b"text/plain; charset=utf-8"
 _HTML = b"text/html; charset=utf-8"
 _JSON = b"application/json"
 _BINARY = b"application/octet-stream"
+# Statuses whose responses carry no body (RFC 9110, 6.4.1).
+_BODILESS = frozenset((*range(200), 204, 304))
 _EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
 # PERF: one encoder; json.dumps with options builds a new one per call.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+# PERF: looking a Content-Length header up costs less than formatting one, and
+# sizes repeat (the same page, the same JSON shape). Bounded: cleared when full.
+_LENGTH_HEADERS: dict[int, tuple[bytes, bytes]] = {}
+_LENGTH_HEADERS_MAX = 1024
+
+
+def _length_header(size: int) -> tuple[bytes, bytes]:
+    """Make, and remember, the `content-length` header of a body size."""
+    if len(_LENGTH_HEADERS) >= _LENGTH_HEADERS_MAX:
+        _LENGTH_HEADERS.clear()
+    header = _LENGTH_HEADERS[size] = (b"content-length", b"%d" % size)
+    return header
 
 
 def _content_type(value: str, text: bool) -> bytes:
@@ -49,9 +65,9 @@ class Response:
 
     __slots__ = (
         "status_code",
-        "headers",
         "streaming",
         "reraise",
+        "_headers",
         "_body",
         "_json",
         "_content_type",
@@ -63,7 +79,8 @@ class Response:
     def __init__(self) -> None:
         """Make an empty `200 OK` response."""
         self.status_code = 200
-        self.headers: CIMultiDict[str] = CIMultiDict()
+        # PERF: most responses set no header; the multidict is made on demand.
+        self._headers: CIMultiDict[str] | None = None
         self.streaming: AsyncIterator[bytes | str] | None = None
         self.reraise = False
         self._body = b""
@@ -73,6 +90,18 @@ class Response:
         # (location, query string or None to keep the request's, is app path)
         self._redirect: tuple[str, str | None, bool] | None = None
         self._error: Exception | None = None
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        """Response headers, case-insensitive; `add()` keeps repeats."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = CIMultiDict()
+        return headers
+
+    @headers.setter
+    def headers(self, value: Mapping[str, str] | CIMultiDict[str]) -> None:
+        self._headers = CIMultiDict(value)
 
     # -- body ----------------------------------------------------------------
 
@@ -343,7 +372,7 @@ class Response:
     def _reset(self) -> None:
         """Forget the body, headers and cookies, for an error handler."""
         self.status_code = 200
-        self.headers = CIMultiDict()
+        self._headers = None
         self.streaming = None
         self._body = b""
         self._json = _UNSET
@@ -364,19 +393,18 @@ class Response:
                 cannot be serialized.
         """
         status = self.status_code
-        headers = self.headers
+        headers = self._headers
         if (
             not headers
             and self._redirect is None
             and self._json is _UNSET
             and self._cookies is _UNSET
             and self.streaming is None
-            and status >= 200
-            and status not in (204, 304)
+            and status not in _BODILESS
         ):
             # PERF: the common plain response, built without list appends.
             body = self._body
-            length = (b"content-length", b"%d" % len(body))
+            length = _LENGTH_HEADERS.get(len(body)) or _length_header(len(body))
             content_type = self._content_type
             raw = (
                 [length]
@@ -410,12 +438,12 @@ class Response:
         if self._cookies is not _UNSET:
             for morsel in self._cookies.values():
                 raw.append((b"set-cookie", morsel.OutputString().encode("latin-1")))
-        if status < 200 or status in (204, 304):
+        if status in _BODILESS:
             body = b""
         elif self.streaming is None and (
             not headers or "content-length" not in headers
         ):
-            raw.append((b"content-length", str(len(body)).encode("latin-1")))
+            raw.append(_LENGTH_HEADERS.get(len(body)) or _length_header(len(body)))
         return {"type": "http.response.start", "status": status, "headers": raw}, body
 
     def _location(self, scope: Scope) -> str:

@@ -20,8 +20,8 @@ class ViewEntry:
         view: The view instance (one per class and Api).
         name: `"module.ClassName"`, used by `urls-ts`.
         on_request: The view's `on_request`, or `None`.
-        responders: Method (lower-case) → `on_<method>` or `None` when the
-            method is allowed without a handler of its own.
+        responders: Method as sent on the wire (`"GET"`) → `on_<method>`, or
+            `None` when the method is allowed without a handler of its own.
         allow: The `Allow` header value.
         on_ws: The view's `on_ws`, or `None`.
     """
@@ -37,13 +37,16 @@ class ViewEntry:
         listed = {m.lower() for m in getattr(view, "allowed_methods", ())}
         methods = set(ALWAYS_ALLOWED) | listed
         methods |= {m for m in KNOWN_METHODS if hasattr(view, f"on_{m}")}
+        # PERF: keyed by the method as the server hands it over, so a request
+        # needs no `lower()`; methods are case-sensitive (RFC 9110, 9.1).
         self.responders: dict[str, Responder | None] = {
-            method: getattr(view, f"on_{method}", None) for method in sorted(methods)
+            method.upper(): getattr(view, f"on_{method}", None)
+            for method in sorted(methods)
         }
-        if self.responders["head"] is None:
+        if self.responders["HEAD"] is None:
             # HEAD is GET without a body: the pipeline drops what on_get wrote.
-            self.responders["head"] = self.responders["get"]
-        self.allow = ", ".join(m.upper() for m in self.responders)
+            self.responders["HEAD"] = self.responders["GET"]
+        self.allow = ", ".join(self.responders)
 
     def not_allowed(self) -> MethodNotAllowedError:
         """Make the 405 error for a method this view refuses.
@@ -51,6 +54,4 @@ class ViewEntry:
         Returns:
             The error, listing the allowed methods.
         """
-        return MethodNotAllowedError(
-            allowed_methods=tuple(m.upper() for m in self.responders)
-        )
+        return MethodNotAllowedError(allowed_methods=tuple(self.responders))

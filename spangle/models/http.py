@@ -55,13 +55,20 @@ class Request(ScopeFields):
         "max_upload_bytes",
     )
 
-    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __init__(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        max_upload_bytes: int = _DEFAULT_MAX_UPLOAD_BYTES,
+    ) -> None:
         """Wrap the ASGI request.
 
         Args:
             scope: The ASGI `http` scope.
             receive: The ASGI receive callable.
             send: The ASGI send callable.
+            max_upload_bytes: The largest body it accepts.
         """
         self._scope = scope
         self._receive = receive
@@ -76,7 +83,7 @@ class Request(ScopeFields):
         self._media: Any = _UNSET
         #: Uploaded files to close when the response is sent.
         self._files: list[Any] | None = None
-        self.max_upload_bytes = _DEFAULT_MAX_UPLOAD_BYTES
+        self.max_upload_bytes = max_upload_bytes
 
     @property
     def method(self) -> str:

@@ -442,6 +442,18 @@ async def test_send_str_is_a_text_frame_and_bytes_a_binary_frame() -> None:
         assert await ws.receive(bytes) == b"\x00binary"
 
 
+async def test_send_of_a_str_subclass_is_a_text_frame() -> None:
+    class Name(str):
+        pass
+
+    async def view(conn: Connection) -> None:
+        await conn.accept()
+        await conn.send(Name("ann"))
+
+    async with ws_app(view).client() as client, client.ws_connect("/ws") as ws:
+        assert await ws.receive(str) == "ann"
+
+
 @pytest.mark.parametrize("data", [1, bytearray(b"x"), None, {"a": 1}])
 async def test_send_of_anything_else_raises_type_error(data: Any) -> None:
     seen: list[str] = []

@@ -54,7 +54,8 @@ class RouteTable(Generic[T]):
     """
 
     def __init__(self) -> None:
-        self._static: dict[str, Endpoint[T]] = {}
+        # PERF: static paths map straight to the lookup's answer, no tuple per request.
+        self._static: dict[str, tuple[Endpoint[T], dict[str, Any]]] = {}
         self._root: _Node[T] = _Node()
         self._cache: dict[str, tuple[Endpoint[T], dict[str, Any]] | None] = {}
         self._templates: dict[T, tuple[str, list[Segment]]] = {}
@@ -121,9 +122,9 @@ class RouteTable(Generic[T]):
         Returns:
             The endpoint and its converted parameters, or `None`.
         """
-        endpoint = self._static.get(path)
-        if endpoint is not None:
-            return endpoint, _NO_PARAMS
+        found = self._static.get(path)
+        if found is not None:
+            return found
         try:
             return self._cache[path]
         except KeyError:
@@ -176,12 +177,16 @@ def _replace_param(text: str, name: str, value: str) -> str:
     return text[:start] + value + text[end + 1 :]
 
 
-def _store(table: dict[str, Endpoint[T]], path: str, endpoint: Endpoint[T]) -> None:
+def _store(
+    table: dict[str, tuple[Endpoint[T], dict[str, Any]]],
+    path: str,
+    endpoint: Endpoint[T],
+) -> None:
     known = table.get(path)
     # The first route to serve a path keeps it; a serving route beats a
     # redirect that another route's strategy put there.
-    if known is None or (known.redirect and not endpoint.redirect):
-        table[path] = endpoint
+    if known is None or (known[0].redirect and not endpoint.redirect):
+        table[path] = (endpoint, _NO_PARAMS)
 
 
 def _variants(template: str, strategy: str) -> list[tuple[str, str | None]]:

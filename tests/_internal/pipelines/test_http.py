@@ -81,6 +81,21 @@ async def test_unknown_method_is_a_405_not_a_500() -> None:
     assert resp.headers["allow"] == "GET, HEAD, OPTIONS"
 
 
+async def test_methods_are_case_sensitive() -> None:
+    # RFC 9110, 9.1: "get" is not GET; Starlette and Falcon agree.
+    api = Api()
+
+    @api.route("/")
+    class View:
+        async def on_get(self, req: Request, resp: Response) -> None:
+            resp.text = "got"
+
+    assert (await call_http(api, "GET")).status == 200
+    raw = await call_http(api, "get")
+    assert raw.status == 405
+    assert raw.header("allow") == "GET, HEAD, OPTIONS"
+
+
 async def test_allowed_methods_lets_on_request_answer() -> None:
     api = Api()
 

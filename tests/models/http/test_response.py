@@ -6,6 +6,11 @@ from datetime import datetime, timezone
 import pytest
 
 from spangle import Api, Request, Response
+from spangle._internal.response import (
+    _LENGTH_HEADERS,
+    _LENGTH_HEADERS_MAX,
+    _length_header,
+)
 from spangle.testing import HttpTestResponse
 from tests.support.asgi_http import call_http
 
@@ -341,3 +346,31 @@ async def test_a_json_dict_set_by_the_view_gains_dot_access_when_read() -> None:
 
     resp = await _serve(fill)
     assert resp.json == {"user": {"name": "ann", "age": 3}}
+
+
+async def test_headers_can_be_replaced_as_a_whole() -> None:
+    def fill(resp: Response) -> None:
+        resp.headers["x-dropped"] = "1"
+        resp.headers = {"x-kept": "2"}
+        resp.headers.add("x-kept", "3")
+
+    resp = await _serve(fill)
+    assert "x-dropped" not in resp.headers
+    assert resp.headers.getall("x-kept") == ["2", "3"]
+
+
+@pytest.mark.parametrize("size", [0, 1, 9, 10, 99_999, 100_000])
+async def test_content_length_matches_every_body_size(size: int) -> None:
+    def fill(resp: Response) -> None:
+        resp.content = b"x" * size
+
+    resp = await _serve(fill)
+    assert resp.headers["content-length"] == str(size)
+    assert len(resp.content) == size
+
+
+def test_content_length_headers_stay_right_once_their_cache_is_full() -> None:
+    sizes = range(_LENGTH_HEADERS_MAX * 2 + 1)
+    headers = [_length_header(size) for size in sizes]
+    assert headers == [(b"content-length", str(n).encode()) for n in sizes]
+    assert len(_LENGTH_HEADERS) <= _LENGTH_HEADERS_MAX
