@@ -17,7 +17,6 @@ T = TypeVar("T")
 
 STRATEGIES = ("no_slash", "slash", "strict", "clone")
 _NO_PARAMS: dict[str, Any] = {}
-_CACHE_SIZE = 1024
 
 
 class Endpoint(Generic[T]):
@@ -57,7 +56,6 @@ class RouteTable(Generic[T]):
         # PERF: static paths map straight to the lookup's answer, no tuple per request.
         self._static: dict[str, tuple[Endpoint[T], dict[str, Any]]] = {}
         self._root: _Node[T] = _Node()
-        self._cache: dict[str, tuple[Endpoint[T], dict[str, Any]] | None] = {}
         self._templates: dict[T, tuple[str, list[Segment]]] = {}
 
     def add(
@@ -80,7 +78,6 @@ class RouteTable(Generic[T]):
         """
         if strategy not in STRATEGIES:
             raise ValueError(f"unknown routing strategy {strategy!r}; use {STRATEGIES}")
-        self._cache.clear()
         for path, redirect in _variants(normalize_template(template), strategy):
             segments = compile_template(path, converters)
             if redirect is None and target not in self._templates:
@@ -125,15 +122,7 @@ class RouteTable(Generic[T]):
         found = self._static.get(path)
         if found is not None:
             return found
-        try:
-            return self._cache[path]
-        except KeyError:
-            pass
-        found = _walk(self._root, path[1:].split("/"), 0)
-        if len(self._cache) >= _CACHE_SIZE:
-            self._cache.clear()
-        self._cache[path] = found
-        return found
+        return _walk(self._root, path[1:].split("/"), 0)
 
     def path_for(self, target: T, params: dict[str, Any] | None = None) -> str:
         """Build the path a target is served at.
