@@ -90,9 +90,10 @@ def add_ratios(metric: Metric, entries: dict[str, dict[str, Any]]) -> None:
     """Give every entry its `ratio` to raw ASGI (and `delta` for memory).
 
     For the routing metrics the ratio compares requests per second with
-    1,000 routes; otherwise it compares the values. An entry that carries
-    its own `raw` value (raw ASGI timed in turn with it, in the same
-    process) is compared with that one.
+    1,000 routes; an entry with a `paired_ratio` (the median ratio of runs
+    alternating with raw ASGI) keeps it; otherwise the ratio compares the
+    values. An entry that carries its own `raw` value (raw ASGI timed in
+    turn with it) is compared with that one.
 
     Args:
         metric: The metric.
@@ -117,6 +118,8 @@ def add_ratios(metric: Metric, entries: dict[str, dict[str, Any]]) -> None:
         if metric.check == "cost":
             entry["cost"] = entry["value"]
             entry["ratio"] = entry["many"] / raw["many"]
+        elif "paired_ratio" in entry:
+            entry["ratio"] = entry["paired_ratio"]
         else:
             entry["ratio"] = entry["value"] / base
         if metric.check == "delta":

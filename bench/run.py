@@ -18,6 +18,7 @@ from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from functools import partial
 from importlib import metadata
+from statistics import median
 from typing import Any
 
 from bench.apps import MODULES, NAMES
@@ -50,7 +51,8 @@ class Settings:
         inproc_seconds: Duration of one timed in-process run.
         repeats: Timed runs per in-process child process.
         rounds: Passes over every framework for the in-process figures.
-        server_rounds: Passes over every framework through uvicorn.
+        server_rounds: Rounds of alternating runs (raw, framework) per
+            framework through uvicorn.
         ws_seconds: How long the WebSocket clients send through uvicorn.
         wrk_seconds: How long wrk runs.
         connections: Idle WebSockets held for the memory figure.
@@ -127,7 +129,10 @@ def store(results: Results, key: str, name: str, entry: dict[str, Any]) -> None:
 def _better(key: str, previous: dict[str, Any], entry: dict[str, Any]) -> Any:
     if "value" not in entry:
         return previous
-    runs = [*previous.get("runs", [previous["value"]]), entry["value"]]
+    runs = [
+        *previous.get("runs", [previous["value"]]),
+        *entry.get("runs", [entry["value"]]),
+    ]
     pick = max if BY_KEY[key].higher_is_better else min
     best = pick(previous, entry, key=lambda e: e["value"])
     return {**best, "runs": runs}
@@ -172,34 +177,59 @@ def run_server(results: Results, names: list[str], s: Settings) -> None:
     """Measure server CPU per message and per request through uvicorn.
 
     Raw ASGI and the framework are served side by side and measured in
-    turn, one short run each, round after round: both meet the same spells
-    of load from whatever else runs on the machine, and many short runs
-    catch its quiet moments. Noise only ever adds CPU time, so the best run
-    of each counts, and the framework is compared with raw's best of the
-    same rounds.
+    turn, one short run each, round after round, so that each framework run
+    has a raw run next to it in time, meeting the same load from whatever
+    else runs on the machine. The load comes in bursts that can double a
+    run's CPU time, so medians count: the figure is the median run, and the
+    ratio the median of the ratios of neighbouring runs.
     """
     peers = [name for name in names if name != BASELINE] or [BASELINE]
     for name in peers:
         served = list(dict.fromkeys([BASELINE, name]))
-        pair: Results = {}
+        runs: dict[str, dict[str, list[float]]] = {
+            key: {n: [] for n in served} for key in SERVER_KEYS
+        }
         try:
             with ExitStack() as stack:
                 servers = {n: stack.enter_context(uvicorn(n)) for n in served}
                 for round_number in range(s.server_rounds):
                     for key, work in _server_runs(s, warmup=round_number == 0):
                         for n in served:
-                            measure(pair, key, n, partial(work, servers[n]))
-        except ScenarioError as exc:
+                            value = work(servers[n])["value"]
+                            log(f"  {key:<15} {n:<11} {value:,.2f} {BY_KEY[key].unit}")
+                            runs[key][n].append(value)
+        except (ScenarioError, OSError, ValueError) as exc:
             log(f"  server          {name:<11} error: {exc}")
             for key in SERVER_KEYS:
-                pair.setdefault(key, {})[name] = {"error": str(exc)}
+                results.setdefault(key, {})[name] = {"error": str(exc)}
+            continue
         for key in SERVER_KEYS:
-            entries = pair.get(key, {})
-            raw, entry = entries.get(BASELINE, {}), entries.get(name, {})
-            if name != BASELINE and "value" in raw and "value" in entry:
-                entry["raw"] = raw["value"]
-            for n, found in entries.items():
-                store(results, key, n, found)
+            for n, entry in paired_entries(runs[key], name).items():
+                store(results, key, n, entry)
+
+
+def paired_entries(runs: dict[str, list[float]], name: str) -> Entries:
+    """Make the entries of raw ASGI and a framework from alternating runs.
+
+    Args:
+        runs: Each one's run values, in the order they ran.
+        name: The framework.
+
+    Returns:
+        Entries by name; the framework's carries raw's median (`raw`) and
+        the median ratio of neighbouring runs (`paired_ratio`).
+    """
+    raw_runs = runs[BASELINE]
+    entries: Entries = {BASELINE: {"value": median(raw_runs), "runs": raw_runs}}
+    if name != BASELINE:
+        own = runs[name]
+        entries[name] = {
+            "value": median(own),
+            "runs": own,
+            "raw": median(raw_runs),
+            "paired_ratio": median(a / b for a, b in zip(own, raw_runs, strict=True)),
+        }
+    return entries
 
 
 def _server_runs(

@@ -14,6 +14,7 @@ from bench.apps import HIT_DYNAMIC, HIT_STATIC, MODULES, load
 from bench.drivers import HELLO, lifespan, serve_http, serve_ws_echo
 from bench.idle import measure_idle
 from bench.report import BY_KEY, add_ratios, render
+from bench.run import paired_entries
 
 
 def _installed(name: str) -> bool:
@@ -78,3 +79,13 @@ def test_table_gives_each_figure_as_a_ratio_to_raw() -> None:
     table = render({"inproc_ws": entries}, ["raw", "spangle"])
     assert "| 200.0 (1.00×) | 190.0 (0.95×, +263.16 µs) |" in table
     assert "| ≥ 0.90× | met |" in table
+
+
+def test_server_figures_are_medians_and_their_ratio_pairs_neighbouring_runs() -> None:
+    runs = {"raw": [40.0, 90.0, 50.0], "spangle": [44.0, 99.0, 60.0]}
+    entries = paired_entries(runs, "spangle")
+    assert entries["raw"]["value"] == 50.0
+    assert entries["spangle"]["value"] == 60.0
+    add_ratios(BY_KEY["server_http"], entries)
+    # Neighbouring runs: 1.10, 1.10, 1.20; a burst that slows both cancels out.
+    assert entries["spangle"]["ratio"] == pytest.approx(1.10)
