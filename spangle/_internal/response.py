@@ -14,6 +14,7 @@ from addict import Dict as AttrDict
 from multidict import CIMultiDict
 
 from spangle._internal.asgi import Message, Scope, Send
+from spangle._internal.headers import parse_content_type
 
 _UNSET: Any = object()
 # PERF: Content-Type values are kept encoded; a response costs no encode.
@@ -196,18 +197,25 @@ class Response:
         return self
 
     def set_text(self, text: str, content_type: str = "text/plain") -> Response:
-        """Set a text body, encoded as UTF-8.
+        """Set a text body, encoded with the charset `content_type` names.
 
         Args:
             text: The body.
-            content_type: The media type; `; charset=utf-8` is added when
-                it names no charset.
+            content_type: The media type; without a charset, the body is
+                UTF-8 and `; charset=utf-8` is added.
 
         Returns:
             The response itself.
+
+        Raises:
+            LookupError: The charset is unknown.
+            UnicodeEncodeError: The charset cannot encode `text`.
         """
         self.text = text
         if content_type != "text/plain":
+            charset = parse_content_type(content_type)[1].get("charset")
+            if charset is not None:
+                self._body = text.encode(charset)
             self._content_type = _content_type(content_type, True)
         return self
 

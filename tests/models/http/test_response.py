@@ -132,6 +132,23 @@ async def test_set_text_adds_a_charset_to_its_content_type() -> None:
     assert resp.headers["content-type"] == "text/html; charset=utf-8"
 
 
+async def test_set_text_encodes_with_the_charset_it_names() -> None:
+    def fill(resp: Response) -> None:
+        resp.set_text("café", "text/plain; charset=latin-1")
+
+    resp = await _serve(fill)
+    assert resp.headers["content-type"] == "text/plain; charset=latin-1"
+    assert resp.content == b"caf\xe9"
+
+
+async def test_set_text_with_an_unknown_charset_is_a_500() -> None:
+    def fill(resp: Response) -> None:
+        resp.set_text("x", "text/plain; charset=no-such-charset")
+
+    resp = await _serve(fill)
+    assert resp.status_code == 500
+
+
 async def test_set_content_takes_a_content_type() -> None:
     def fill(resp: Response) -> None:
         resp.set_content(b"\x89PNG", "image/png")
