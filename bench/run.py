@@ -26,10 +26,10 @@ from bench.report import BASELINE, BY_KEY, add_ratios, render
 from bench.scenarios import ROOT, ScenarioError, run_child
 from bench.scenarios.server import (
     WS_IMPLEMENTATION,
+    EchoClients,
     Server,
     http_cpu,
     uvicorn,
-    ws_echo_cpu,
 )
 
 RESULTS = ROOT / "bench" / "results"
@@ -75,7 +75,7 @@ class Settings:
 
 # The machine's two cores may be siblings that halve each other's speed while
 # both are busy: many short runs, best of all, catch the quiet moments.
-FULL = Settings(0.1, 10, 2, 10, 1.0, 1, 2000, 0.03, 25, True)
+FULL = Settings(0.1, 10, 2, 16, 1.0, 1, 2000, 0.03, 25, True)
 QUICK = Settings(0.02, 1, 1, 1, 0.5, 1, 100, 0.01, 1, False)
 
 
@@ -192,10 +192,11 @@ def run_server(results: Results, names: list[str], s: Settings) -> None:
         try:
             with ExitStack() as stack:
                 servers = {n: stack.enter_context(uvicorn(n)) for n in served}
+                work = _server_work(stack, servers, s)
                 for round_number in range(s.server_rounds):
-                    for key, work in _server_runs(s, warmup=round_number == 0):
+                    for key in SERVER_KEYS:
                         for n in served:
-                            value = work(servers[n])["value"]
+                            value = work[key](n, round_number == 0)["value"]
                             log(f"  {key:<15} {n:<11} {value:,.2f} {BY_KEY[key].unit}")
                             runs[key][n].append(value)
         except (ScenarioError, OSError, ValueError) as exc:
@@ -232,25 +233,26 @@ def paired_entries(runs: dict[str, list[float]], name: str) -> Entries:
     return entries
 
 
-def _server_runs(
-    s: Settings, warmup: bool
-) -> list[tuple[str, Callable[[Server], dict[str, Any]]]]:
-    """The measurements of one round through uvicorn, by metric key."""
-    return [
-        *(
-            (f"server_ws_{clients}", partial(_ws_run, clients, s.ws_seconds))
-            for clients in (1, 50)
+def _server_work(
+    stack: ExitStack, servers: dict[str, Server], s: Settings
+) -> dict[str, Callable[[str, bool], dict[str, Any]]]:
+    """Make one run of each metric, by key, callable per served app.
+
+    The echo clients connect once, for every round. Each callable takes the
+    app's name and whether this is the first round (wrk warms up then).
+    """
+    echo = {
+        (n, clients): stack.enter_context(EchoClients(server, clients, s.ws_seconds))
+        for n, server in servers.items()
+        for clients in (1, 50)
+    }
+    return {
+        "server_ws_1": lambda n, first: echo[n, 1].run(),
+        "server_ws_50": lambda n, first: echo[n, 50].run(),
+        "server_http": lambda n, first: http_cpu(
+            servers[n], s.wrk_seconds, first and s.warmup
         ),
-        ("server_http", partial(_http_run, s.wrk_seconds, warmup and s.warmup)),
-    ]
-
-
-def _ws_run(clients: int, seconds: float, server: Server) -> dict[str, Any]:
-    return ws_echo_cpu(server, clients, seconds)
-
-
-def _http_run(seconds: int, warmup: bool, server: Server) -> dict[str, Any]:
-    return http_cpu(server, seconds, warmup)
+    }
 
 
 def run_routing(results: Results, names: list[str], s: Settings) -> None:

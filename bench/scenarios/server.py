@@ -146,8 +146,104 @@ def _wait_ready(server: Server) -> None:
     raise ScenarioError(f"uvicorn not ready in {READY_TIMEOUT} s")
 
 
+class EchoClients:
+    """WebSocket echo clients in a process of their own, kept across runs.
+
+    The clients connect once and warm up; each `run()` then plays ping-pong
+    for the given seconds and reads the server's CPU time around it, so
+    that rounds pay neither process start-up nor handshakes.
+    """
+
+    def __init__(self, server: Server, clients: int, seconds: float) -> None:
+        """Start the client process and wait until its sockets are open.
+
+        Args:
+            server: The running server.
+            clients: Concurrent connections, each playing ping-pong.
+            seconds: How long each run sends.
+
+        Raises:
+            ScenarioError: The client process failed to connect.
+        """
+        self._server = server
+        self._seconds = seconds
+        url = f"ws://127.0.0.1:{server.port}/ws"
+        command = [sys.executable, "-m", "bench.scenarios.ws_client", url]
+        args = ["--clients", str(clients), "--seconds", str(seconds)]
+        self._process = subprocess.Popen(
+            [*command, *args],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=partial(_pin, LOAD_CPUS),
+        )
+        if self._read_line(READY_TIMEOUT).strip() != "ready":
+            raise ScenarioError(f"ws client: {_tail(self._process)}")
+
+    def run(self) -> dict[str, Any]:
+        """Measure the server's CPU time per echoed message, once.
+
+        Returns:
+            `messages`, `rate` (messages/s), `cpu` (seconds) and `value`
+            (server CPU µs per message).
+
+        Raises:
+            ScenarioError: The client process failed.
+        """
+        stdin = self._process.stdin
+        assert stdin is not None
+        before = self._server.cpu_seconds()
+        stdin.write("go\n")
+        stdin.flush()
+        line = self._read_line(self._seconds + 60)
+        cpu = self._server.cpu_seconds() - before
+        if not line:
+            raise ScenarioError(f"ws client: {_tail(self._process)}")
+        result = json.loads(line)
+        messages = result["messages"]
+        return {
+            "messages": messages,
+            "rate": messages / result["elapsed"],
+            "cpu": cpu,
+            "value": cpu / messages * 1e6,
+        }
+
+    def close(self) -> None:
+        """Let the clients close their sockets and end, or kill them."""
+        process = self._process
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(STOP_TIMEOUT)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+    def __enter__(self) -> EchoClients:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _read_line(self, timeout: float) -> str:
+        # A stuck client is killed, which ends the read with "".
+        stdout = self._process.stdout
+        assert stdout is not None
+        watchdog = threading.Timer(timeout, self._process.kill)
+        watchdog.start()
+        try:
+            return stdout.readline()
+        finally:
+            watchdog.cancel()
+
+
 def ws_echo_cpu(server: Server, clients: int, seconds: float) -> dict[str, Any]:
-    """Measure the server's CPU time per echoed WebSocket message.
+    """Measure the server's CPU time per echoed WebSocket message, once.
 
     Args:
         server: The running server.
@@ -155,52 +251,13 @@ def ws_echo_cpu(server: Server, clients: int, seconds: float) -> dict[str, Any]:
         seconds: How long the clients send.
 
     Returns:
-        `messages`, `rate` (messages/s), `cpu` (seconds) and `value`
-        (server CPU µs per message).
+        As `EchoClients.run`.
 
     Raises:
         ScenarioError: The client process failed.
     """
-    url = f"ws://127.0.0.1:{server.port}/ws"
-    command = [sys.executable, "-m", "bench.scenarios.ws_client", url]
-    args = ["--clients", str(clients), "--seconds", str(seconds)]
-    client = subprocess.Popen(
-        [*command, *args],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=partial(_pin, LOAD_CPUS),
-    )
-    assert client.stdin is not None and client.stdout is not None
-    watchdog = threading.Timer(seconds + 60, client.kill)
-    watchdog.start()
-    try:
-        if client.stdout.readline().strip() != "ready":
-            raise ScenarioError(f"ws client: {_tail(client)}")
-        before = server.cpu_seconds()
-        client.stdin.write("go\n")
-        client.stdin.flush()
-        line = client.stdout.readline()
-        cpu = server.cpu_seconds() - before
-        if not line:
-            raise ScenarioError(f"ws client: {_tail(client)}")
-        client.stdin.close()
-        client.wait(STOP_TIMEOUT)
-    finally:
-        watchdog.cancel()
-        if client.poll() is None:
-            client.kill()
-            client.wait(STOP_TIMEOUT)
-    result = json.loads(line)
-    messages = result["messages"]
-    return {
-        "messages": messages,
-        "rate": messages / result["elapsed"],
-        "cpu": cpu,
-        "value": cpu / messages * 1e6,
-    }
+    with EchoClients(server, clients, seconds) as echo:
+        return echo.run()
 
 
 def _tail(process: subprocess.Popen[str]) -> str:

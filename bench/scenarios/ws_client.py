@@ -1,10 +1,10 @@
 """WebSocket echo clients in their own process, for the uvicorn scenario.
 
 Protocol with the parent, line by line: the client connects every socket and
-warms up, prints `ready`, waits for a line on stdin, plays ping-pong for the
-given seconds, prints a JSON result, then waits for stdin to close before it
-closes its sockets, so that the parent can read the server's CPU time after
-the messages and before the closing handshakes.
+warms up, then prints `ready`. For each line it reads on stdin it plays
+ping-pong for the given seconds and prints a JSON result, then waits for the
+next line, so that the parent reads the server's CPU time right after the
+messages. When stdin closes, it closes its sockets and ends.
 """
 
 from __future__ import annotations
@@ -63,13 +63,14 @@ async def _work(args: argparse.Namespace) -> None:
                 await ws.send(ECHO_TEXT)
                 await ws.recv()
         print("ready", flush=True)
-        await _stdin_line()
-        start = time.perf_counter()
-        deadline = start + args.seconds
-        counts = await asyncio.gather(*(ping_pong(ws, deadline) for ws in sockets))
-        elapsed = time.perf_counter() - start
-        print(json.dumps({"messages": sum(counts), "elapsed": elapsed}), flush=True)
-        await _stdin_line()
+        while await _stdin_line():
+            start = time.perf_counter()
+            deadline = start + args.seconds
+            runs = (ping_pong(ws, deadline) for ws in sockets)
+            counts = await asyncio.gather(*runs)
+            elapsed = time.perf_counter() - start
+            result = {"messages": sum(counts), "elapsed": elapsed}
+            print(json.dumps(result), flush=True)
     finally:
         await asyncio.gather(*(ws.close() for ws in sockets))
 

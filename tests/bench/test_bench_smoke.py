@@ -15,6 +15,7 @@ from bench.drivers import HELLO, lifespan, serve_http, serve_ws_echo
 from bench.idle import measure_idle
 from bench.report import BY_KEY, add_ratios, render
 from bench.run import paired_entries
+from bench.scenarios.server import EchoClients, uvicorn
 
 
 def _installed(name: str) -> bool:
@@ -89,3 +90,11 @@ def test_server_figures_are_medians_and_their_ratio_pairs_neighbouring_runs() ->
     add_ratios(BY_KEY["server_http"], entries)
     # Neighbouring runs: 1.10, 1.10, 1.20; a burst that slows both cancels out.
     assert entries["spangle"]["ratio"] == pytest.approx(1.10)
+
+
+def test_echo_clients_stay_connected_and_measure_run_after_run() -> None:
+    with uvicorn("raw") as server, EchoClients(server, 2, 0.2) as echo:
+        runs = [echo.run(), echo.run()]
+    for run in runs:
+        assert run["messages"] > 0
+        assert run["value"] == pytest.approx(run["cpu"] / run["messages"] * 1e6)
