@@ -125,8 +125,9 @@ def add_ratios(metric: Metric, entries: dict[str, dict[str, Any]]) -> None:
         if metric.check == "delta":
             entry["delta"] = entry["value"] - base
         if metric.higher_is_better and name != BASELINE:
-            # The framework's own time per operation, whatever the driver costs.
-            entry["extra_us"] = (1 / entry["value"] - 1 / base) * 1e6
+            # The framework's own time per operation, whatever the driver
+            # costs: what its ratio adds to raw's time per operation.
+            entry["extra_us"] = (1 / entry["ratio"] - 1) / base * 1e6
 
 
 def best_peer(metric: Metric, entries: dict[str, dict[str, Any]]) -> str | None:
@@ -154,7 +155,9 @@ def format_value(metric: Metric, entry: dict[str, Any]) -> str:
     """Format an entry as `value (ratio×)`.
 
     When the entry was compared with raw ASGI timed next to it, that raw
-    figure follows the ratio (`0.78× vs 247k`).
+    figure follows the ratio (`0.78× vs 247k`). The ratio of an entry with
+    a `paired_ratio` is the median ratio of neighbouring runs, so it can
+    differ from the two figures' quotient when noise struck unevenly.
 
     Args:
         metric: The metric.

@@ -135,7 +135,12 @@ def _better(key: str, previous: dict[str, Any], entry: dict[str, Any]) -> Any:
     ]
     pick = max if BY_KEY[key].higher_is_better else min
     best = pick(previous, entry, key=lambda e: e["value"])
-    return {**best, "runs": runs}
+    merged = {**best, "runs": runs}
+    if "pairs" in previous or "pairs" in entry:
+        # Every round's neighbouring runs count towards the ratio.
+        merged["pairs"] = [*previous.get("pairs", []), *entry.get("pairs", [])]
+        merged["paired_ratio"] = median(merged["pairs"])
+    return merged
 
 
 def _inproc(kind: str, name: str, s: Settings) -> dict[str, Any]:
@@ -144,6 +149,9 @@ def _inproc(kind: str, name: str, s: Settings) -> dict[str, Any]:
     entry = {"value": found["best"], "rates": found["rates"]}
     if name != BASELINE:
         entry["raw"] = found["raw_best"]
+        pairs = zip(found["rates"], found["raw_rates"], strict=True)
+        entry["pairs"] = [own / raw for own, raw in pairs]
+        entry["paired_ratio"] = median(entry["pairs"])
     return entry
 
 
@@ -224,11 +232,13 @@ def paired_entries(runs: dict[str, list[float]], name: str) -> Entries:
     entries: Entries = {BASELINE: {"value": median(raw_runs), "runs": raw_runs}}
     if name != BASELINE:
         own = runs[name]
+        pairs = [a / b for a, b in zip(own, raw_runs, strict=True)]
         entries[name] = {
             "value": median(own),
             "runs": own,
             "raw": median(raw_runs),
-            "paired_ratio": median(a / b for a, b in zip(own, raw_runs, strict=True)),
+            "pairs": pairs,
+            "paired_ratio": median(pairs),
         }
     return entries
 

@@ -7,6 +7,7 @@ are skipped. Nothing here measures time.
 from __future__ import annotations
 
 import importlib.util
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from bench.apps import HIT_DYNAMIC, HIT_STATIC, MODULES, load
 from bench.drivers import HELLO, lifespan, serve_http, serve_ws_echo
 from bench.idle import measure_idle
 from bench.report import BY_KEY, add_ratios, render
-from bench.run import paired_entries
+from bench.run import paired_entries, store
 from bench.scenarios.server import EchoClients, uvicorn
 
 
@@ -98,3 +99,17 @@ def test_echo_clients_stay_connected_and_measure_run_after_run() -> None:
     for run in runs:
         assert run["messages"] > 0
         assert run["value"] == pytest.approx(run["cpu"] / run["messages"] * 1e6)
+
+
+def test_in_process_ratio_is_the_median_of_every_rounds_neighbouring_runs() -> None:
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    store(results, "inproc_http", "raw", {"value": 500.0})
+    # A busy spell slowed the first round's spangle run but not its raw one.
+    first = {"value": 100.0, "raw": 500.0, "pairs": [0.2, 0.4], "paired_ratio": 0.3}
+    second = {"value": 190.0, "raw": 490.0, "pairs": [0.39, 0.38]}
+    store(results, "inproc_http", "spangle", first)
+    store(results, "inproc_http", "spangle", {**second, "paired_ratio": 0.385})
+    entries = results["inproc_http"]
+    add_ratios(BY_KEY["inproc_http"], entries)
+    assert entries["spangle"]["value"] == 190.0
+    assert entries["spangle"]["ratio"] == pytest.approx(0.385)
