@@ -17,11 +17,13 @@ from spangle._internal.asgi import Message, Scope, Send
 from spangle._internal.headers import parse_content_type
 
 _UNSET: Any = object()
-# PERF: Content-Type values are kept encoded; a response costs no encode.
-_TEXT = b"text/plain; charset=utf-8"
-_HTML = b"text/html; charset=utf-8"
-_JSON = b"application/json"
-_BINARY = b"application/octet-stream"
+# PERF: Content-Type headers are kept as ready raw pairs; a response builds
+# and encodes none.
+Header = tuple[bytes, bytes]
+_TEXT: Header = (b"content-type", b"text/plain; charset=utf-8")
+_HTML: Header = (b"content-type", b"text/html; charset=utf-8")
+_JSON: Header = (b"content-type", b"application/json")
+_BINARY: Header = (b"content-type", b"application/octet-stream")
 # Statuses whose responses carry no body (RFC 9110, 6.4.1).
 _BODILESS = frozenset((*range(200), 204, 304))
 _EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
@@ -31,11 +33,11 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 # PERF: looking a Content-Length header up costs less than formatting one, and
 # sizes repeat (the same page, the same JSON shape). Bounded: cleared when full.
-_LENGTH_HEADERS: dict[int, tuple[bytes, bytes]] = {}
+_LENGTH_HEADERS: dict[int, Header] = {}
 _LENGTH_HEADERS_MAX = 1024
 
 
-def _length_header(size: int) -> tuple[bytes, bytes]:
+def _length_header(size: int) -> Header:
     """Make, and remember, the `content-length` header of a body size."""
     if len(_LENGTH_HEADERS) >= _LENGTH_HEADERS_MAX:
         _LENGTH_HEADERS.clear()
@@ -43,10 +45,10 @@ def _length_header(size: int) -> tuple[bytes, bytes]:
     return header
 
 
-def _content_type(value: str, text: bool) -> bytes:
+def _content_type(value: str, text: bool) -> Header:
     if text and "charset=" not in value.lower():
         value += "; charset=utf-8"
-    return value.encode("latin-1")
+    return (b"content-type", value.encode("latin-1"))
 
 
 class Response:
@@ -86,7 +88,7 @@ class Response:
         self.reraise = False
         self._body = b""
         self._json: Any = _UNSET
-        self._content_type: bytes | None = None
+        self._content_type: Header | None = None
         self._cookies: SimpleCookie = _UNSET
         # (location, query string or None to keep the request's, is app path)
         self._redirect: tuple[str, str | None, bool] | None = None
@@ -414,11 +416,7 @@ class Response:
             body = self._body
             length = _LENGTH_HEADERS.get(len(body)) or _length_header(len(body))
             content_type = self._content_type
-            raw = (
-                [length]
-                if content_type is None
-                else [(b"content-type", content_type), length]
-            )
+            raw = [length] if content_type is None else [content_type, length]
             return {
                 "type": "http.response.start",
                 "status": status,
@@ -442,7 +440,7 @@ class Response:
         if self.streaming is not None:
             content_type = content_type or _BINARY
         if content_type is not None and (not headers or "content-type" not in headers):
-            raw.append((b"content-type", content_type))
+            raw.append(content_type)
         if self._cookies is not _UNSET:
             for morsel in self._cookies.values():
                 raw.append((b"set-cookie", morsel.OutputString().encode("latin-1")))
