@@ -242,24 +242,6 @@ class EchoClients:
             watchdog.cancel()
 
 
-def ws_echo_cpu(server: Server, clients: int, seconds: float) -> dict[str, Any]:
-    """Measure the server's CPU time per echoed WebSocket message, once.
-
-    Args:
-        server: The running server.
-        clients: Concurrent connections, each playing ping-pong.
-        seconds: How long the clients send.
-
-    Returns:
-        As `EchoClients.run`.
-
-    Raises:
-        ScenarioError: The client process failed.
-    """
-    with EchoClients(server, clients, seconds) as echo:
-        return echo.run()
-
-
 def _tail(process: subprocess.Popen[str]) -> str:
     process.kill()
     _, err = process.communicate(timeout=STOP_TIMEOUT)
