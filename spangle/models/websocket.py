@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 from enum import Enum
-from typing import Any
+from typing import Any, NoReturn
 
 from multidict import MultiDict, MultiDictProxy
 from starlette.requests import cookie_parser
@@ -32,9 +32,8 @@ _DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
 # A send into a socket whose peer vanished may complete without suspending
 # (servers drop writes to a closing transport), so a view that only sends
 # would never let the loop notice the loss, nor serve anyone else. Every
-# this many sends, in the whole process, `send` yields to the event loop.
+# this many sends on a connection, `send` yields to the event loop.
 _SENDS_PER_YIELD = 256
-_sends_since_yield = 0
 
 
 class _State(Enum):
@@ -46,8 +45,12 @@ class _State(Enum):
     DENIED = "refused before accept"
 
 
-# PERF: module globals are cheaper to reach than enum members on the hot path.
-_OPEN = _State.OPEN
+class _NotOpen(Exception):
+    """Raised by the gate that stands in for the server while not open."""
+
+
+def _closed_gate(*_: object) -> NoReturn:
+    raise _NotOpen
 
 
 def _data_message(data: str | bytes) -> Message:
@@ -80,6 +83,9 @@ class Connection(ScopeFields):
         "_receive",
         "_send",
         "_status",
+        "_inbox",
+        "_outbox",
+        "_sends_left",
         "_params",
         "_cookies",
         "_max_message_bytes",
@@ -100,6 +106,11 @@ class Connection(ScopeFields):
         self._receive = receive
         self._send = send
         self._status = _State.HANDSHAKE
+        # PERF: receive() and send() call these instead of testing the state:
+        # the server's callables while open, a gate that refuses otherwise.
+        self._inbox: Receive = _closed_gate
+        self._outbox: Send = _closed_gate
+        self._sends_left = _SENDS_PER_YIELD
         self._state = _UNSET
         self._headers = _UNSET
         self._params: MultiDictProxy[str] = _UNSET
@@ -174,6 +185,8 @@ class Connection(ScopeFields):
             message["headers"] = encode_headers(headers)
         await self._transmit(message)
         self._status = _State.OPEN
+        self._inbox = self._receive
+        self._outbox = self._send
 
     async def reject(self, status_code: int = 403, text: str = "") -> None:
         """Refuse the handshake with an HTTP response.
@@ -190,7 +203,7 @@ class Connection(ScopeFields):
             RuntimeError: The connection was already accepted or closed.
         """
         self._expect(_State.HANDSHAKE, "reject()")
-        self._status = _State.DENIED
+        self._end(_State.DENIED)
         if "websocket.http.response" not in self._scope.get("extensions", {}):
             await self._transmit({"type": "websocket.close", "code": 1000})
             return
@@ -228,9 +241,9 @@ class Connection(ScopeFields):
         if len(reason.encode("utf-8")) > MAX_CLOSE_REASON_BYTES:
             raise ValueError(f"close reason is over {MAX_CLOSE_REASON_BYTES} bytes")
         if self._status is _State.HANDSHAKE:
-            self._status = _State.DENIED
+            self._end(_State.DENIED)
         elif self._status is _State.OPEN:
-            self._status = _State.APP_CLOSED
+            self._end(_State.APP_CLOSED)
         else:
             return
         self.close_code = status_code = int(status_code)  # a plain int on the wire
@@ -257,9 +270,10 @@ class Connection(ScopeFields):
         """
         if mode is not str and mode is not None and mode is not bytes:
             raise TypeError(f"receive() mode must be str or bytes, not {mode!r}")
-        if self._status is not _OPEN:
+        try:
+            message = await self._inbox()
+        except _NotOpen:
             self._refuse("receive()")
-        message = await self._receive()
         text = message.get("text")
         # PERF: the common case, a text frame of a safe length (a UTF-8 char
         # is 1 to 4 bytes) where text is welcome, is decided in one test.
@@ -282,9 +296,6 @@ class Connection(ScopeFields):
             WebSocketDisconnect: The client has gone away.
             RuntimeError: The connection is not open.
         """
-        global _sends_since_yield
-        if self._status is not _OPEN:
-            self._refuse("send()")
         message: Message = (
             {"type": "websocket.send", "text": data}
             if data.__class__ is str
@@ -292,12 +303,14 @@ class Connection(ScopeFields):
         )
         # PERF: `_transmit` inlined; a coroutine layer per message shows.
         try:
-            await self._send(message)
+            await self._outbox(message)
         except OSError:
             self._peer_gone(CloseCode.ABNORMAL, "")
-        _sends_since_yield += 1
-        if _sends_since_yield >= _SENDS_PER_YIELD:
-            _sends_since_yield = 0
+        except _NotOpen:
+            self._refuse("send()")
+        self._sends_left -= 1
+        if not self._sends_left:
+            self._sends_left = _SENDS_PER_YIELD
             await asyncio.sleep(0)
 
     async def receive_json(self) -> Any:
@@ -377,8 +390,13 @@ class Connection(ScopeFields):
             raise WebSocketError(CloseCode.UNSUPPORTED_DATA, "expected a text frame")
         return data
 
-    def _peer_gone(self, code: int, reason: str) -> Any:
-        self._status = _State.PEER_GONE
+    def _end(self, status: _State) -> None:
+        """Leave the handshake or the open state for good."""
+        self._status = status
+        self._inbox = self._outbox = _closed_gate
+
+    def _peer_gone(self, code: int, reason: str) -> NoReturn:
+        self._end(_State.PEER_GONE)
         self.close_code = code
         self.close_reason = reason
         raise WebSocketDisconnect(code, reason)
@@ -395,7 +413,12 @@ class Connection(ScopeFields):
         if self._status is not status:
             raise RuntimeError(f"{call} on a connection that is {self._status.value}")
 
-    def _refuse(self, call: str) -> Any:
+    def _refuse(self, call: str) -> NoReturn:
+        # `from None`: raised while the gate's `_NotOpen` is being handled.
         if self._status is _State.PEER_GONE:
-            raise WebSocketDisconnect(self.close_code or 1005, self.close_reason)
-        raise RuntimeError(f"{call} on a connection that is {self._status.value}")
+            raise WebSocketDisconnect(
+                self.close_code or 1005, self.close_reason
+            ) from None
+        raise RuntimeError(
+            f"{call} on a connection that is {self._status.value}"
+        ) from None

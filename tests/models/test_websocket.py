@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from spangle.exceptions import WebSocketDisconnect, WebSocketError
 from spangle.testing import AsyncWebsocketClient, WebSocketClosed, WebSocketRejected
 
 View = Callable[[Connection], Awaitable[None]]
+Message = MutableMapping[str, Any]
 
 
 def ws_app(view: View, **options: Any) -> Api:
@@ -624,6 +626,50 @@ async def test_send_or_receive_before_accept_raises_runtime_error(call: str) -> 
     async with ws_app(view).client() as client, client.ws_connect("/ws"):
         pass
     assert seen == [f"{call}() on a connection that is not accepted yet"]
+
+
+async def test_a_state_error_chains_no_internal_exception() -> None:
+    seen: list[BaseException] = []
+
+    async def view(conn: Connection) -> None:
+        try:
+            await conn.receive()
+        except RuntimeError as exc:
+            seen.append(exc)
+        await conn.accept()
+
+    async with ws_app(view).client() as client, client.ws_connect("/ws"):
+        pass
+    (error,) = seen
+    # What the user sees in a traceback: this error alone.
+    assert error.__cause__ is None
+    assert error.__suppress_context__ or error.__context__ is None
+
+
+async def test_a_view_that_only_sends_lets_other_tasks_run() -> None:
+    # A server whose send never suspends, as one writing to a socket whose
+    # peer vanished: without spangle's periodic yield the task would hog the loop.
+    sent: list[Message] = []
+    other_task_ran: list[bool] = []
+
+    async def receive() -> Message:
+        return {"type": "websocket.connect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async def view(conn: Connection) -> None:
+        await conn.accept()
+        other = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_soon(other.set_result, None)
+        for _ in range(1000):
+            await conn.send("x")
+        other_task_ran.append(other.done())
+
+    scope = websocket_scope("/ws", None, None, None, None)
+    await ws_app(view)(scope, receive, send)
+    assert other_task_ran == [True]
+    assert sum(m["type"] == "websocket.send" for m in sent) == 1000
 
 
 async def test_client_disconnect_raises_with_its_code_and_reason() -> None:
