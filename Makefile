@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: setup system-deps run test lint typecheck pytest bench clean
+.PHONY: setup system-deps run test lint typecheck pytest bench bench-instructions clean
 
 setup: $(VENV)/.installed
 
@@ -33,6 +33,11 @@ test: lint typecheck pytest
 
 bench: setup
 	bash bench/run.sh
+
+# Instructions per operation under callgrind, raw ASGI and spangle, in-process
+# and through uvicorn (about 3 minutes); FRAMEWORKS=raw,spangle,starlette,...
+bench-instructions: setup
+	bash bench/run.sh instructions --server --frameworks $(or $(FRAMEWORKS),spangle)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -320,7 +320,9 @@ async def time_ws_echo(app: ASGIApp, messages: int) -> float:
 
 
 @asynccontextmanager
-async def lifespan(app: ASGIApp) -> AsyncIterator[None]:
+async def lifespan(
+    app: ASGIApp, timeout: float = LIFESPAN_TIMEOUT
+) -> AsyncIterator[None]:
     """Run an app's lifespan startup and shutdown around a block, as a server.
 
     An app that fails the lifespan scope is served anyway, as uvicorn's
@@ -328,6 +330,7 @@ async def lifespan(app: ASGIApp) -> AsyncIterator[None]:
 
     Args:
         app: The ASGI app.
+        timeout: Seconds to wait for each answer of the app.
 
     Yields:
         Once the app has started.
@@ -337,22 +340,22 @@ async def lifespan(app: ASGIApp) -> AsyncIterator[None]:
     scope = {"type": "lifespan", "asgi": _ASGI, "state": {}}
     task = asyncio.ensure_future(app(scope, inbox.get, outbox.put))
     await inbox.put({"type": "lifespan.startup"})
-    supported = await _lifespan_reply(task, outbox)
+    supported = await _lifespan_reply(task, outbox, timeout)
     try:
         yield
     finally:
         if supported:
             await inbox.put({"type": "lifespan.shutdown"})
-            await _lifespan_reply(task, outbox)
-            await asyncio.wait_for(task, LIFESPAN_TIMEOUT)
+            await _lifespan_reply(task, outbox, timeout)
+            await asyncio.wait_for(task, timeout)
 
 
 async def _lifespan_reply(
-    task: asyncio.Task[None], outbox: asyncio.Queue[Message]
+    task: asyncio.Task[None], outbox: asyncio.Queue[Message], timeout: float
 ) -> bool:
     reply = asyncio.ensure_future(outbox.get())
     await asyncio.wait(
-        {task, reply}, timeout=LIFESPAN_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+        {task, reply}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
     )
     if not reply.done():
         reply.cancel()

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.apps import FRAMEWORKS
+
 BASELINE = "raw"
 SUBJECT = "spangle"
 
@@ -131,7 +133,7 @@ def add_ratios(metric: Metric, entries: dict[str, dict[str, Any]]) -> None:
 
 
 def best_peer(metric: Metric, entries: dict[str, dict[str, Any]]) -> str | None:
-    """Return the name of the best framework other than raw and spangle.
+    """Return the best framework other than raw and spangle (no reference app).
 
     Args:
         metric: The metric.
@@ -143,7 +145,9 @@ def best_peer(metric: Metric, entries: dict[str, dict[str, Any]]) -> str | None:
     peers = {
         name: entry[metric.check]
         for name, entry in entries.items()
-        if name not in (BASELINE, SUBJECT) and metric.check in entry
+        if name in FRAMEWORKS
+        and name not in (BASELINE, SUBJECT)
+        and metric.check in entry
     }
     if not peers:
         return None

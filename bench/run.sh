@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Run the benchmark suite: `make bench`, or `bash bench/run.sh [--quick] [--only X]`.
+# Run the benchmark suite: `make bench`, or `bash bench/run.sh [--quick] [--only X]`;
+# instruction counts: `make bench-instructions`, or
+# `bash bench/run.sh instructions [--server] [--frameworks a,b]`.
 # It keeps its own virtualenv, bench/.venv, with every compared framework,
 # brought up to date whenever bench/requirements.txt or pyproject.toml changes.
 set -euo pipefail
@@ -21,6 +23,10 @@ if ! command -v wrk >/dev/null; then
     echo "wrk is missing: sudo apt-get install wrk (or make system-deps)" >&2
 fi
 
+if [ "${1:-}" = instructions ]; then
+    shift
+    exec "$VENV/bin/python" -m bench.instructions "$@"
+fi
 status=0
 "$VENV/bin/python" -m bench.run "$@" || status=$?
 "$VENV/bin/python" -m bench.chart --out bench/results/latest.png || status=$?

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs, only when missing:
-# redis-server (broadcast tests), chromium (browser tests), nodejs/npm (tsc).
+# redis-server (broadcast tests), chromium (browser tests), nodejs/npm (tsc),
+# wrk and valgrind (benchmark tools, smoke-tested).
 set -euo pipefail
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
@@ -8,6 +9,7 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 command -v wrk >/dev/null || missing+=(wrk)
+command -v valgrind >/dev/null || missing+=(valgrind)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

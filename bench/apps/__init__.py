@@ -12,7 +12,7 @@ from importlib import import_module
 from typing import Any
 
 #: Framework name -> module, raw ASGI (the limit) first.
-MODULES = {
+FRAMEWORKS = {
     "raw": "bench.apps.raw",
     "spangle": "bench.apps.spangle_app",
     "starlette": "bench.apps.starlette_app",
@@ -21,7 +21,10 @@ MODULES = {
     "falcon": "bench.apps.falcon_app",
     "blacksheep": "bench.apps.blacksheep_app",
 }
-NAMES = tuple(MODULES)
+#: Reference apps, measured only when named (`--frameworks`): not peers.
+REFERENCES = {"raw_coroutines": "bench.apps.raw_coroutines"}
+MODULES = {**FRAMEWORKS, **REFERENCES}
+NAMES = tuple(FRAMEWORKS)
 
 ROUTES = 1000
 HIT_STATIC = "/target"

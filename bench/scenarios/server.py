@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -51,6 +51,7 @@ READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 WRK_CONNECTIONS = 50
 _TICKS = os.sysconf("SC_CLK_TCK")
+_WRK_TOTAL = re.compile(r"(\d+) requests in ([\d.]+)(m?s)")
 # The server keeps one core and the load another, so that neither pays for
 # migrations and cold caches; with a single core both share it.
 _CPUS = sorted(os.sched_getaffinity(0))
@@ -97,11 +98,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def uvicorn(app: str) -> Iterator[Server]:
+def uvicorn(
+    app: str,
+    wrapper: Sequence[str] = (),
+    ready_timeout: float = READY_TIMEOUT,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[Server]:
     """Serve a bench app with uvicorn until the block ends.
 
     Args:
         app: A framework name of `bench.apps.MODULES`.
+        wrapper: A command that runs uvicorn, such as valgrind's.
+        ready_timeout: Seconds to wait for the first answer.
+        env: The server's environment; this process's when `None`.
 
     Yields:
         The server, answering `GET /`.
@@ -111,15 +120,16 @@ def uvicorn(app: str) -> Iterator[Server]:
     command = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1"]
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-            [*command, "--port", str(port), *UVICORN_OPTIONS],
+            [*wrapper, *command, "--port", str(port), *UVICORN_OPTIONS],
             cwd=ROOT,
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             preexec_fn=partial(_pin, SERVER_CPUS),
         )
         server = Server(port, process, log)
         try:
-            _wait_ready(server)
+            _wait_ready(server, ready_timeout)
             yield server
         finally:
             process.terminate()
@@ -130,8 +140,8 @@ def uvicorn(app: str) -> Iterator[Server]:
                 process.wait(STOP_TIMEOUT)
 
 
-def _wait_ready(server: Server) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
+def _wait_ready(server: Server, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
     url = f"http://127.0.0.1:{server.port}/"
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
@@ -143,7 +153,7 @@ def _wait_ready(server: Server) -> None:
                 raise ScenarioError(f"GET / answered {response.status}")
         except OSError:
             time.sleep(0.05)  # not listening yet
-    raise ScenarioError(f"uvicorn not ready in {READY_TIMEOUT} s")
+    raise ScenarioError(f"uvicorn not ready in {timeout} s")
 
 
 class EchoClients:
@@ -266,15 +276,11 @@ def http_cpu(server: Server, seconds: int, warmup: bool) -> dict[str, Any]:
     if shutil.which("wrk") is None:
         raise ScenarioError("wrk is not installed (apt-get install wrk)")
     if warmup:
-        _wrk(server.port, 1)
+        wrk(server.port, 1)
     before = server.cpu_seconds()
-    output = _wrk(server.port, seconds)
+    output = wrk(server.port, seconds)
     cpu = server.cpu_seconds() - before
-    found = re.search(r"(\d+) requests in ([\d.]+)(m?s)", output)
-    if found is None or "Non-2xx" in output or "Socket errors" in output:
-        raise ScenarioError(f"wrk: {output.strip()[-300:]}")
-    requests = int(found.group(1))
-    elapsed = float(found.group(2)) / (1000 if found.group(3) == "ms" else 1)
+    requests, elapsed = wrk_totals(output)
     return {
         "requests": requests,
         "rate": requests / elapsed,
@@ -283,8 +289,40 @@ def http_cpu(server: Server, seconds: int, warmup: bool) -> dict[str, Any]:
     }
 
 
-def _wrk(port: int, seconds: int) -> str:
-    command = ["wrk", "-t1", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s"]
+def wrk_totals(output: str) -> tuple[int, float]:
+    """Read how many requests a wrk run made, all answered 2xx, and in what time.
+
+    Args:
+        output: What wrk printed.
+
+    Returns:
+        The request count and the run's duration in seconds.
+
+    Raises:
+        ScenarioError: The output has no totals, or reports errors.
+    """
+    found = _WRK_TOTAL.search(output)
+    if found is None or "Non-2xx" in output or "Socket errors" in output:
+        raise ScenarioError(f"wrk: {output.strip()[-300:]}")
+    elapsed = float(found.group(2)) / (1000 if found.group(3) == "ms" else 1)
+    return int(found.group(1)), elapsed
+
+
+def wrk(port: int, seconds: int, connections: int = WRK_CONNECTIONS) -> str:
+    """Run wrk against `GET /` on the load's core.
+
+    Args:
+        port: The server's port on 127.0.0.1.
+        seconds: How long it runs (whole seconds).
+        connections: How many connections it keeps busy.
+
+    Returns:
+        What wrk printed.
+
+    Raises:
+        ScenarioError: wrk failed.
+    """
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s"]
     done = subprocess.run(
         [*command, f"http://127.0.0.1:{port}/"],
         capture_output=True,

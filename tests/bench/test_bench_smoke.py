@@ -11,17 +11,20 @@ from typing import Any
 
 import pytest
 
-from bench.apps import HIT_DYNAMIC, HIT_STATIC, MODULES, load
+from bench.apps import HIT_DYNAMIC, HIT_STATIC, MODULES, REFERENCES, load
 from bench.drivers import HELLO, lifespan, serve_http, serve_ws_echo
 from bench.idle import measure_idle
-from bench.report import BY_KEY, add_ratios, render
+from bench.report import BY_KEY, add_ratios, best_peer, render
 from bench.run import paired_entries, store
 from bench.scenarios.server import EchoClients, uvicorn
 
 
 def _installed(name: str) -> bool:
-    # Each peer's app needs the package of its own name; raw needs nothing.
-    return name == "raw" or importlib.util.find_spec(name) is not None
+    # Each peer's app needs the package of its own name; raw ASGI and the
+    # reference apps built on it need nothing.
+    if name == "raw" or name in REFERENCES:
+        return True
+    return importlib.util.find_spec(name) is not None
 
 
 APPS = [
@@ -81,6 +84,17 @@ def test_table_gives_each_figure_as_a_ratio_to_raw() -> None:
     table = render({"inproc_ws": entries}, ["raw", "spangle"])
     assert "| 200.0 (1.00×) | 190.0 (0.95×, +263.16 µs) |" in table
     assert "| ≥ 0.90× | met |" in table
+
+
+def test_a_reference_app_is_never_the_best_peer() -> None:
+    entries = {
+        "raw": {"value": 200.0},
+        "spangle": {"value": 170.0},
+        "raw_coroutines": {"value": 190.0},
+        "starlette": {"value": 100.0},
+    }
+    add_ratios(BY_KEY["inproc_ws"], entries)
+    assert best_peer(BY_KEY["inproc_ws"], entries) == "starlette"
 
 
 def test_server_figures_are_medians_and_their_ratio_pairs_neighbouring_runs() -> None:
