@@ -37,6 +37,7 @@ from pathlib import Path
 from bench.apps import MODULES, load
 from bench.drivers import lifespan, serve_http, serve_ws_echo
 from bench.report import BASELINE
+from bench.run import log
 from bench.scenarios import ROOT, ScenarioError, run_loop
 from bench.scenarios.server import EchoClients, Server, uvicorn, wrk, wrk_totals
 
@@ -213,7 +214,7 @@ def measure(names: list[str], server: bool) -> dict[str, dict[str, float]]:
     for key, count in figures.items():
         for name in names:
             counts[key][name] = count(name)
-            print(f"  {key:<12} {name:<11} {counts[key][name]:,.0f}", file=sys.stderr)
+            log(f"  {key:<12} {name:<11} {counts[key][name]:,.0f}")
     return counts
 
 

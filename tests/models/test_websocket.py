@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -12,12 +12,12 @@ from multidict import CIMultiDictProxy, MultiDictProxy
 from starlette.datastructures import URL
 
 from spangle import Api, Connection
+from spangle._internal.asgi import Message
 from spangle._internal.ws_transport import websocket_scope
 from spangle.exceptions import WebSocketDisconnect, WebSocketError
 from spangle.testing import AsyncWebsocketClient, WebSocketClosed, WebSocketRejected
 
 View = Callable[[Connection], Awaitable[None]]
-Message = MutableMapping[str, Any]
 
 
 def ws_app(view: View, **options: Any) -> Api:
