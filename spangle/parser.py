@@ -234,9 +234,8 @@ async def parse_body(req: Request, parse_as: str | None = None) -> Any:
         What the parser returns.
 
     Raises:
-        ValueError: `parse_as` names no parser.
-        ParseError: The body is malformed (400), or its type is not
-            supported (415).
+        ParseError: The body is malformed or its type is not supported (400),
+            or `parse_as` names no parser (also a `ValueError`).
     """
     mimetype = req.mimetype
     if parse_as is None:
@@ -244,11 +243,9 @@ async def parse_body(req: Request, parse_as: str | None = None) -> Any:
         if kind is None and mimetype.endswith("+json"):
             kind = "json"
         if kind is None:
-            raise ParseError(
-                f"unsupported media type {mimetype or '(none)'!r}", status_code=415
-            )
+            raise ParseError(f"unsupported media type {mimetype or '(none)'!r}")
     elif parse_as not in _PARSERS:
-        raise ValueError(
+        raise ParseError(
             f"parse_as must be one of {sorted(_PARSERS)}, not {parse_as!r}"
         )
     else:

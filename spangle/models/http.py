@@ -234,8 +234,7 @@ class Request(ScopeFields):
             forms, a `MultiDictProxy` of strings and `UploadedFile`s.
 
         Raises:
-            ParseError: The body is malformed (400) or of an unsupported
-                type (415).
+            ParseError: The body is malformed or of an unsupported type (400).
             TooLargeRequestError: The body is over `max_upload_bytes`.
         """
         if self._media is _UNSET:

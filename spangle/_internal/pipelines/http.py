@@ -16,7 +16,7 @@ from urllib.parse import quote
 from spangle._internal.asgi import Message, Receive, Scope, Send
 from spangle._internal.views import Responder, ViewEntry
 from spangle.component import use_api
-from spangle.exceptions import MethodNotAllowedError, NotFoundError, SpangleError
+from spangle.exceptions import NotFoundError, SpangleError
 from spangle.models.http import Request, Response
 
 if TYPE_CHECKING:
@@ -231,8 +231,8 @@ def _default_response(resp: Response, exc: Exception, logged: bool = False) -> N
     if isinstance(exc, SpangleError):
         resp.status_code = exc.status_code
         resp.text = exc.message
-        if isinstance(exc, MethodNotAllowedError):
-            resp.headers["allow"] = ", ".join(exc.allowed_methods)
+        if exc.headers:
+            resp.headers.update(exc.headers)
         return
     if not logged:
         logger.error("unhandled %s in a view", type(exc).__qualname__, exc_info=exc)

@@ -158,7 +158,7 @@ async def test_unmatched_path_is_a_404() -> None:
     api = Api()
     async with api.client() as client:
         resp = await client.get("/nothing")
-    assert (resp.status_code, resp.text) == (404, "Not Found")
+    assert (resp.status_code, resp.text) == (404, "Content not found.")
 
 
 async def test_slash_redirect_is_a_308_keeping_the_query_string() -> None:
@@ -279,7 +279,7 @@ async def test_failing_after_hook_goes_to_error_handling() -> None:
         (MethodNotAllowedError(), 405),
         (TooLargeRequestError(), 413),
         (ParseError("bad thing"), 400),
-        (SpangleError("teapot", status_code=418), 418),
+        (SpangleError("teapot", status=418), 418),
     ],
 )
 async def test_spangle_errors_answer_with_their_status_and_message(

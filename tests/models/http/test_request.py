@@ -375,14 +375,14 @@ async def test_media_parse_as_overrides_content_type() -> None:
     assert seen["value"] == {"a": 1}
 
 
-async def test_media_of_an_unsupported_type_is_a_415() -> None:
+async def test_media_of_an_unsupported_type_is_a_400() -> None:
     api = Api()
     _capture(api, lambda req: req.media())
     async with api.client() as client:
         resp = await client.post(
             "/", content=b"abc", headers={"content-type": "text/csv"}
         )
-    assert resp.status_code == 415
+    assert resp.status_code == 400
 
 
 async def test_content_after_a_streamed_multipart_body_raises() -> None:
