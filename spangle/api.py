@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from spangle._internal.asgi import ASGIApp, Receive, Scope, Send
 from spangle._internal.compiled import Compiled
+from spangle._internal.components import bind_methods
 from spangle._internal.mount import (
     find_mount,
     normalize_prefix,
@@ -304,7 +305,8 @@ class Api:
         if not isinstance(component, type):
             raise TypeError(f"a component must be a class, not {component!r}")
         if component not in self._components:
-            self._components[component] = component()
+            instance = self._components[component] = component()
+            bind_methods(instance, self)
             self._invalidate()
         return component
 
