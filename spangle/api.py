@@ -362,7 +362,13 @@ class Api:
             raise KeyError(f"view {view.__qualname__} is not routed on this Api")
         return compiled.routes.path_for(entry, params)
 
-    def client(self, timeout: float | None = 1) -> AsyncHttpTestClient:
+    def client(
+        self,
+        timeout: float | None = 1,
+        *,
+        host: str = "www.example.com",
+        raise_server_exceptions: bool = True,
+    ) -> AsyncHttpTestClient:
         """Make an in-process test client.
 
         Use it as `async with api.client() as client:` to run the lifespan.
@@ -370,13 +376,22 @@ class Api:
         Args:
             timeout: Seconds to wait for lifespan events and each request;
                 `None` waits forever.
+            host: The host of the URLs requested.
+            raise_server_exceptions: Raise an exception that no error handler
+                answered out of the request call (after the app answered
+                500); `False` returns the 500 instead.
 
         Returns:
             The test client.
         """
         from spangle.testing import AsyncHttpTestClient
 
-        return AsyncHttpTestClient(self, timeout=timeout)
+        return AsyncHttpTestClient(
+            self,
+            timeout=timeout,
+            host=host,
+            raise_server_exceptions=raise_server_exceptions,
+        )
 
 
 async def _ignore() -> None:

@@ -13,7 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from spangle._internal.asgi import Message, Receive, Scope, Send
+from spangle._internal.asgi import TEST_CLIENT_EXTENSION, Message, Receive, Scope, Send
 from spangle._internal.views import Responder, ViewEntry
 from spangle.component import use_api
 from spangle.exceptions import NotFoundError, SpangleError
@@ -216,7 +216,7 @@ async def _handle_error(
     resp._error = exc
     handler: Any = compiled.http_errors.find(type(exc))
     if handler is None:
-        _default_response(resp, exc)
+        _default_response(req, resp, exc)
         return
     try:
         await handler.on_error(req, resp, exc)
@@ -224,10 +224,12 @@ async def _handle_error(
         logger.exception("error handler %s failed", type(handler).__qualname__)
         resp._reset()
         resp._error = second
-        _default_response(resp, second, logged=True)
+        _default_response(req, resp, second, logged=True)
 
 
-def _default_response(resp: Response, exc: Exception, logged: bool = False) -> None:
+def _default_response(
+    req: Request, resp: Response, exc: Exception, logged: bool = False
+) -> None:
     if isinstance(exc, SpangleError):
         resp.status_code = exc.status_code
         resp.text = exc.message
@@ -238,3 +240,7 @@ def _default_response(resp: Response, exc: Exception, logged: bool = False) -> N
         logger.error("unhandled %s in a view", type(exc).__qualname__, exc_info=exc)
     resp.status_code = 500
     resp.text = "Internal Server Error"
+    if TEST_CLIENT_EXTENSION in (req._scope.get("extensions") or ()):
+        # The test client raises it after the 500, as Starlette's does; a
+        # real server only gets the 500 and the log.
+        resp.reraise = True

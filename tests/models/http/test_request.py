@@ -59,7 +59,7 @@ async def test_url_and_full_url_describe_the_request() -> None:
     seen = _capture(api, read, "/p")
     async with api.client() as client:
         await client.get("/p?a=1")
-    assert seen["value"] == ("/p", "a=1", "http://testserver/p?a=1")
+    assert seen["value"] == ("/p", "a=1", "http://www.example.com/p?a=1")
 
 
 async def test_params_keep_repeated_keys_and_blank_values() -> None:

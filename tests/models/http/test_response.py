@@ -141,12 +141,12 @@ async def test_set_text_encodes_with_the_charset_it_names() -> None:
     assert resp.content == b"caf\xe9"
 
 
-async def test_set_text_with_an_unknown_charset_is_a_500() -> None:
+async def test_set_text_with_an_unknown_charset_raises_lookup_error() -> None:
     def fill(resp: Response) -> None:
         resp.set_text("x", "text/plain; charset=no-such-charset")
 
-    resp = await _serve(fill)
-    assert resp.status_code == 500
+    with pytest.raises(LookupError):
+        await _serve(fill)
 
 
 async def test_set_content_takes_a_content_type() -> None:
