@@ -102,7 +102,7 @@ def _template(segments: list[Segment]) -> str:
             start = text.index("{" + name)
             end = text.index("}", start)
             # `{+name}` (RFC 6570 reserved expansion) keeps slashes.
-            marker = "{+" + name + "}" if segment.rest else "{" + name + "}"
+            marker = "{+" + name + "}" if name in segment.slashed else "{" + name + "}"
             text = text[:start] + marker + text[end + 1 :]
         pieces.append(text)
     return "/" + "/".join(pieces)
