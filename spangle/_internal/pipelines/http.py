@@ -13,7 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from spangle._internal.asgi import TEST_CLIENT_EXTENSION, Message, Receive, Scope, Send
+from spangle._internal.asgi import TEST_CLIENT_EXTENSION, Receive, Scope, Send
 from spangle._internal.views import Responder, ViewEntry
 from spangle.component import use_api
 from spangle.exceptions import NotFoundError, SpangleError
@@ -65,17 +65,16 @@ async def serve_http(
                     # PERF: a call without `**{}` skips building keywords.
                     await responder(req, resp)
                 elif method == "OPTIONS":
-                    resp.status_code = 204
                     resp.headers["allow"] = entry.allow
         except Exception as exc:
             await _handle_error(compiled, req, resp, exc)
         if compiled.after_http:
             await _after(compiled, req, resp)
-        # PERF: `_respond` and `_render`, inlined: a call less a request.
+        # PERF: `Response.__call__`, inlined: a call less a request.
         try:
             start, body = resp._render(scope)
         except Exception as exc:
-            start, body = _render_failed(scope, resp, exc)
+            start, body = resp._render_failure(scope, exc)
         await send(start)
         if resp.streaming is None or method == "HEAD":
             await send(
@@ -114,7 +113,7 @@ async def serve_http_error(
     req = made.get("req") or Request(scope, receive, send)
     resp = made.get("resp") or Response()
     await _handle_error(compiled, req, resp, exc)
-    await _respond(compiled, scope, send, req, resp, scope["method"] != "HEAD")
+    await _respond(compiled, scope, receive, send, req, resp)
 
 
 def _resolve(
@@ -164,20 +163,15 @@ def _redirect_slash(scope: Scope, resp: Response, how: str) -> None:
 async def _respond(
     compiled: Compiled,
     scope: Scope,
+    receive: Receive,
     send: Send,
     req: Request,
     resp: Response,
-    with_body: bool,
 ) -> None:
-    """Run after hooks, render and send the response (no body for HEAD)."""
+    """Run after hooks, then send the response (no body for HEAD)."""
     if compiled.after_http:
         await _after(compiled, req, resp)
-    start, body = _render(scope, resp)
-    await send(start)
-    if resp.streaming is None or not with_body:
-        await send({"type": "http.response.body", "body": body if with_body else b""})
-    else:
-        await resp._stream(send)
+    await resp(scope, receive, send)
     if resp.reraise and resp._error is not None:
         raise resp._error
 
@@ -188,25 +182,6 @@ async def _after(compiled: Compiled, req: Request, resp: Response) -> None:
             await hook(req, resp)
     except Exception as exc:
         await _handle_error(compiled, req, resp, exc)
-
-
-def _render(scope: Scope, resp: Response) -> tuple[Message, bytes]:
-    try:
-        return resp._render(scope)
-    except Exception as exc:
-        return _render_failed(scope, resp, exc)
-
-
-def _render_failed(
-    scope: Scope, resp: Response, exc: Exception
-) -> tuple[Message, bytes]:
-    # An unencodable header or JSON body is the app's bug: answer 500.
-    logger.error("cannot render the response", exc_info=exc)
-    resp._reset()
-    resp._error = exc
-    resp.status_code = 500
-    resp.text = "Internal Server Error"
-    return resp._render(scope)
 
 
 async def _handle_error(

@@ -294,13 +294,9 @@ async def test_redirect_to_a_view_includes_the_root_path() -> None:
     assert raw.header("location") == "/app/target"
 
 
-@pytest.mark.parametrize(
-    "kwargs",
-    [{}, {"url": "/a", "view": object}],
-)
-def test_redirect_needs_exactly_one_target(kwargs: dict[str, object]) -> None:
+def test_redirect_needs_a_target() -> None:
     with pytest.raises(TypeError):
-        Response().redirect(**kwargs)  # type: ignore[arg-type]
+        Response().redirect()
 
 
 def test_redirect_needs_a_3xx_status() -> None:
