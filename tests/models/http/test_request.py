@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from multidict import MultiDictProxy
 
 from spangle import Api, Request, Response, UploadedFile
 from spangle._internal.asgi import Message
@@ -285,17 +286,25 @@ async def _truncated(api: Api) -> int:
     return status[0]
 
 
-async def test_media_decodes_json_objects_with_dot_access() -> None:
+async def test_media_decodes_a_json_object_to_a_multidict_proxy_once() -> None:
     api = Api()
 
     async def read(req: Request) -> Any:
         media = await req.media()
-        return media.user.name, await req.media() is media
+        return type(media), media["user"]["name"], await req.media() is media
 
     seen = _capture(api, read)
     async with api.client() as client:
         await client.post("/", json={"user": {"name": "ann"}})
-    assert seen["value"] == ("ann", True)
+    assert seen["value"] == (MultiDictProxy, "ann", True)
+
+
+async def test_media_returns_a_json_array_as_a_list() -> None:
+    api = Api()
+    seen = _capture(api, lambda req: req.media())
+    async with api.client() as client:
+        await client.post("/", json=[1, 2])
+    assert seen["value"] == [1, 2]
 
 
 async def test_media_decodes_json_arrays_as_lists() -> None:
