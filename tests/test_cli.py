@@ -72,8 +72,8 @@ def test_urls_ts_prints_the_typescript_module(
 ) -> None:
     assert cli.main(["urls-ts", "tests.apps.urls:api"]) == 0
     out, err = capsys.readouterr()
-    assert "export function urlFor" in out
-    assert '"tests.apps.urls.Index": "/",' in out
+    assert "export const urlFor" in out
+    assert '"tests.apps.urls.Index": tag`/`,' in out
     assert err == ""
 
 
