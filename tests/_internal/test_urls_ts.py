@@ -64,7 +64,8 @@ def test_the_module_has_the_0_11_shape() -> None:
 
 def test_int_and_float_params_are_numbers_and_others_strings() -> None:
     source = render_urls_ts(urls.api)
-    assert '"tests.apps.urls.Post": {\n    id: number;\n    slug: string;\n  };' in source
+    post = '"tests.apps.urls.Post": {\n    id: number;\n    slug: string;\n  };'
+    assert post in source
     assert '"tests.apps.urls.Tile": {\n    zoom: number;\n    name: string;' in source
     assert '"tests.apps.urls.Room": {\n    room: string;\n  };' in source
 
