@@ -74,7 +74,8 @@ class Api:
         """Make an application.
 
         Args:
-            debug: Development mode.
+            debug: Development mode: the 500 page of an unhandled exception
+                shows its traceback.
             static_root: URL prefix of static files; `None` disables them.
             static_dir: Directory of static files; `None` disables them.
             favicon: File in `static_dir` served at `/favicon.ico`.

@@ -139,3 +139,17 @@ async def test_a_405_lists_the_allowed_methods_in_allow() -> None:
         resp = await client.put("/")
     assert resp.status_code == 405
     assert {"GET", "POST"} <= set(resp.headers["allow"].split(", "))
+
+
+async def test_debug_mode_shows_the_traceback_of_an_unhandled_exception() -> None:
+    api = Api(static_dir=None, debug=True)
+
+    @api.route("/")
+    class View:
+        async def on_get(self, req: Request, resp: Response) -> None:
+            raise RuntimeError("the cause")
+
+    async with api.client(raise_server_exceptions=False) as client:
+        resp = await client.get("/")
+    assert resp.status_code == 500
+    assert "Traceback" in resp.text and "RuntimeError: the cause" in resp.text

@@ -10,12 +10,13 @@ with the response reset first; after hooks still run once.
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from spangle._internal.asgi import TEST_CLIENT_EXTENSION, Receive, Scope, Send
 from spangle._internal.views import Responder, ViewEntry
-from spangle.component import use_api
+from spangle.component import api_ctx, use_api
 from spangle.exceptions import NotFoundError, SpangleError
 from spangle.models.http import Request, Response
 
@@ -214,7 +215,12 @@ def _default_response(
     if not logged:
         logger.error("unhandled %s in a view", type(exc).__qualname__, exc_info=exc)
     resp.status_code = 500
-    resp.text = "Internal Server Error"
+    api = api_ctx.get(None)
+    if api is not None and api.debug:
+        # Development mode, as in 0.11: the traceback is the page.
+        resp.text = "".join(traceback.format_exception(exc))
+    else:
+        resp.text = "Internal Server Error"
     if TEST_CLIENT_EXTENSION in (req._scope.get("extensions") or ()):
         # The test client raises it after the 500, as Starlette's does; a
         # real server only gets the 500 and the log.
