@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from http import HTTPStatus
 
+from starlette.websockets import WebSocketDisconnect as StarletteWebSocketDisconnect
+
 from spangle._internal.asgi import CloseCode
 
 __all__ = [
@@ -167,8 +169,11 @@ class WebSocketError(Exception):
         super().__init__(f"{code}: {message}" if message else str(code))
 
 
-class WebSocketDisconnect(Exception):
+class WebSocketDisconnect(StarletteWebSocketDisconnect):
     """The client went away.
+
+    It is also Starlette's `WebSocketDisconnect`, which spangle 0.11 raised,
+    so `except starlette.websockets.WebSocketDisconnect` still catches it.
 
     Attributes:
         code (`int`): The close code the client sent (1005 when it sent none,
@@ -185,4 +190,4 @@ class WebSocketDisconnect(Exception):
         """
         self.code = code
         self.reason = reason
-        super().__init__(f"client disconnected with code {code}")
+        Exception.__init__(self, f"client disconnected with code {code}")

@@ -27,8 +27,8 @@ from spangle._internal.asgi import (
 _APP_DONE: Message = {"type": "spangle.test.app_done"}
 
 
-class WebSocketRejected(Exception):
-    """The app refused the handshake.
+class WebSocketRejected(RuntimeError):
+    """The app refused the handshake (a `RuntimeError`, as in spangle 0.11).
 
     Attributes:
         status_code (`int`): The HTTP status of the denial (403 for a close
