@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 # One environment per Api, made on first use: an app without templates
 # never touches Jinja2 or the file system.
 _environments: WeakKeyDictionary[Api, jinja2.Environment] = WeakKeyDictionary()
-_ESCAPED = ("html", "htm", "xml", "j2")
+_ESCAPED = ("html", "xml", "j2")
 logger = logging.getLogger("spangle")
 
 
