@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from multidict import MultiDictProxy
 
-from spangle import Api, ErrorHandler, Request, Response
+from spangle import Api, Connection, ErrorHandler, Request, Response
 from spangle.handler_protocols import BaseHandlerProtocol, GetHandlerProtocol
 
 
@@ -82,3 +82,13 @@ def test_an_error_handler_without_on_error_or_on_ws_error_is_refused() -> None:
 
 def test_handler_protocols_derive_from_base_handler_protocol() -> None:
     assert issubclass(GetHandlerProtocol, BaseHandlerProtocol)
+
+
+def test_the_models_package_exports_request_response_and_connection() -> None:
+    from spangle import models
+
+    assert (models.Request, models.Response, models.Connection) == (
+        Request,
+        Response,
+        Connection,
+    )
