@@ -22,6 +22,7 @@ Converters = dict[str, Callable[[str], Any]]
 LifespanFunction = Callable[[], Awaitable[None] | None]
 """A function run at startup or shutdown, sync or async, without arguments."""
 
+
 class LifespanHandlers(TypedDict):
     """Lifespan functions by event: `"startup"` and `"shutdown"`."""
 
