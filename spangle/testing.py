@@ -219,6 +219,11 @@ class AsyncHttpTestClient:
         cookies: Mapping[str, str] | None = None,
         timeout: float | None = None,
         allow_redirects: bool = True,
+        *,
+        json: Any = None,
+        files: Mapping[str, Any] | None = None,
+        form: Mapping[str, Any] | None = None,
+        content: bytes | str | None = None,
     ) -> HttpTestResponse:
         """Send a GET request; see `request` for the arguments."""
         return await self.request(
@@ -227,10 +232,10 @@ class AsyncHttpTestClient:
             params,
             headers,
             cookies,
-            None,
-            None,
-            None,
-            None,
+            json,
+            files,
+            form,
+            content,
             timeout,
             allow_redirects,
         )
@@ -243,6 +248,11 @@ class AsyncHttpTestClient:
         cookies: Mapping[str, str] | None = None,
         timeout: float | None = None,
         allow_redirects: bool = True,
+        *,
+        json: Any = None,
+        files: Mapping[str, Any] | None = None,
+        form: Mapping[str, Any] | None = None,
+        content: bytes | str | None = None,
     ) -> HttpTestResponse:
         """Send a DELETE request; see `request` for the arguments."""
         return await self.request(
@@ -251,10 +261,10 @@ class AsyncHttpTestClient:
             params,
             headers,
             cookies,
-            None,
-            None,
-            None,
-            None,
+            json,
+            files,
+            form,
+            content,
             timeout,
             allow_redirects,
         )
