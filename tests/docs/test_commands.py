@@ -34,7 +34,8 @@ def test_the_page_commands_work_as_written(page: Path, tmp_path: Path) -> None:
     shell = Shell(
         tmp_path,
         scratch_env({"PIP_FIND_LINKS": links.strip()}),
-        {re.escape(REPOSITORY): str(ROOT)},
+        # Cloned into the folder the URL's clone would have.
+        {re.escape(REPOSITORY): f"{ROOT} spangle"},
     )
     with shell:
         shell.play(blocks(page))
