@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import os
 import shutil
 import subprocess
 import sys
@@ -52,8 +53,12 @@ def built() -> Built:
     """
     directory = Path(tempfile.mkdtemp(prefix="spangle-dist-"))
     atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    # setuptools warns that it skips byte-compiling under this variable:
+    # build as a plain shell would.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     done = subprocess.run(
         [sys.executable, "-m", "build", "--outdir", str(directory), str(ROOT)],
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
