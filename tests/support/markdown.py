@@ -273,15 +273,7 @@ class Shell:
             block: Its block, for error messages.
         """
         text = self.substitute(command.text)
-        done = subprocess.run(
-            ["bash", "-c", "\n".join([*self.prelude, text])],
-            cwd=self.cwd,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=COMMAND_TIMEOUT,
-        )
+        done = subprocess.run(**self._bash(text), env=self.env, timeout=COMMAND_TIMEOUT)
         assert done.returncode == 0, f"{block.where}: `{text}` failed:\n{done.stdout}"
         self._check(command, done.stdout, block)
         if text.split(maxsplit=1)[0] in _STATEFUL:
@@ -296,12 +288,7 @@ class Shell:
         """
         text = self.substitute(command.text)
         process = subprocess.Popen(
-            ["bash", "-c", "\n".join([*self.prelude, f"exec {text}"])],
-            cwd=self.cwd,
-            env={**self.env, "PYTHONUNBUFFERED": "1"},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+            **self._bash(f"exec {text}"), env={**self.env, "PYTHONUNBUFFERED": "1"}
         )
         server = watch(process, self.port)
         self.servers.append((server, command))
@@ -317,6 +304,16 @@ class Shell:
             stop(server)
             if kind is None:
                 self._check(command, server.output, None)
+
+    def _bash(self, text: str) -> dict[str, Any]:
+        """The arguments of a subprocess running `text` after the prelude."""
+        return {
+            "args": ["bash", "-c", "\n".join([*self.prelude, text])],
+            "cwd": self.cwd,
+            "stdout": subprocess.PIPE,
+            "stderr": subprocess.STDOUT,
+            "text": True,
+        }
 
     def _check(self, command: Command, output: str, block: Block | None) -> None:
         for line in command.expected:
