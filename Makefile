@@ -33,7 +33,7 @@ MKDOCS := NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs
 docs: setup
 	$(MKDOCS) build --strict --site-dir site
 
-# Serves the docs on http://127.0.0.1:8001, rebuilt on every change.
+# Serves the docs on http://127.0.0.1:8001/spangle/, rebuilt on every change.
 docs-serve: setup
 	$(MKDOCS) serve --strict --dev-addr 127.0.0.1:8001
 
