@@ -13,6 +13,9 @@ import pytest
 
 from tests.support.markdown import ROOT, pages
 
+# The first test builds the site.
+pytestmark = pytest.mark.timeout(300)
+
 # The public modules, each with a reference page.
 PUBLIC_MODULES = [
     "spangle",

@@ -9,7 +9,12 @@ import tarfile
 import zipfile
 from email.parser import Parser
 
+import pytest
+
 from tests.support.dist import built
+
+# The first test builds the distributions (`python -m build`).
+pytestmark = pytest.mark.timeout(300)
 
 # The machine's pip configuration names index folders that may be missing;
 # pip says so inside the build's isolated environment. Not the build's doing.
