@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from spangle._internal.asgi import ASGIApp, Receive, Scope, Send
 from spangle._internal.compiled import Compiled
+from spangle._internal.components import bind_methods
 from spangle._internal.mount import (
     find_mount,
     normalize_prefix,
@@ -17,10 +18,15 @@ from spangle._internal.origin import OriginPolicy
 from spangle._internal.pipelines.http import serve_http
 from spangle._internal.pipelines.lifespan import serve_lifespan
 from spangle._internal.pipelines.websocket import serve_websocket
-from spangle.blueprint import Blueprint
+from spangle.blueprint import Blueprint, Router
 from spangle.component import api_ctx
 from spangle.error_handler import ErrorHandler
-from spangle.types import Converters, LifespanFunction, RoutingStrategy
+from spangle.types import (
+    Converters,
+    LifespanFunction,
+    LifespanHandlers,
+    RoutingStrategy,
+)
 
 if TYPE_CHECKING:
     from spangle.testing import AsyncHttpTestClient
@@ -37,6 +43,8 @@ class Api:
     """The application: an ASGI3 callable serving views, hooks and components.
 
     Attributes:
+        router (`Router`): Every route of the app; `router.get(path)`
+            finds the view of a path.
         debug (`bool`): Development mode.
         routing (`RoutingStrategy`): The default trailing-slash strategy.
         default_route (`str | None`): Path whose view serves unmatched paths.
@@ -66,7 +74,8 @@ class Api:
         """Make an application.
 
         Args:
-            debug: Development mode.
+            debug: Development mode: the 500 page of an unhandled exception
+                shows its traceback.
             static_root: URL prefix of static files; `None` disables them.
             static_dir: Directory of static files; `None` disables them.
             favicon: File in `static_dir` served at `/favicon.ico`.
@@ -97,6 +106,8 @@ class Api:
         )
         self._origin_policy = OriginPolicy(self.allowed_origins)
         self._root = Blueprint()
+        self._root.router = Router(routing, lookup=self._find_view)
+        self._root.router.default_route = default_route
         self._root._listeners.append(self._invalidate)
         self._components: dict[type, Any] = {}
         self._instances: dict[type, Any] = {}
@@ -166,6 +177,64 @@ class Api:
             return serve_websocket(self, compiled, scope, receive, send)
         return _ignore()
 
+    # -- what is registered ---------------------------------------------------
+
+    @property
+    def router(self) -> Router:
+        """Every route of the app; `router.get(path)` finds a path's view."""
+        return self._root.router
+
+    @property
+    def mounted_app(self) -> dict[str, ASGIApp]:
+        """The mounted ASGI apps by path prefix (`""` for the root); a snapshot."""
+        return dict(self._mounts)
+
+    @property
+    def error_handlers(self) -> dict[type[BaseException], type]:
+        """Handler classes by exception type, blueprints' included; a snapshot.
+
+        For one type, the handler that answers it: the Api's own over a
+        blueprint's, a parent blueprint's over a child's.
+        """
+        handlers: dict[type[BaseException], type] = {}
+        for blueprint in reversed(self._blueprints()):
+            for collection in blueprint.error_handlers:
+                handlers.update(collection.handlers)
+        return handlers
+
+    @property
+    def request_hooks(self) -> dict[str, list[type]]:
+        """Hook classes, `"before"` and `"after"`, in run order; a snapshot."""
+        unique = self._blueprints()
+        return {
+            kind: [hook for bp in unique for hook in bp.request_hooks[kind]]
+            for kind in ("before", "after")
+        }
+
+    @property
+    def lifespan_handlers(self) -> LifespanHandlers:
+        """Lifespan functions, `"startup"` and `"shutdown"`, in order; a snapshot.
+
+        Component `startup`/`shutdown` methods are not listed: they run
+        before the startup functions and after the shutdown ones.
+        """
+        unique = self._blueprints()
+        return {
+            "startup": [f for bp in unique for f in bp.events["startup"]],
+            "shutdown": [f for bp in unique for f in bp.events["shutdown"]],
+        }
+
+    def _blueprints(self) -> list[Blueprint]:
+        """The Api's blueprints, each once, the root first, depth-first."""
+        return list({id(bp): bp for _, bp in self._root._walk()}.values())
+
+    def _find_view(self, path: str) -> tuple[type, dict[str, Any]] | None:
+        compiled = self._compiled or self._build()
+        found = compiled.routes.lookup(path)
+        if found is None or found[0].redirect is not None:
+            return None
+        return type(found[0].target.view), dict(found[1])
+
     def _build(self) -> Compiled:
         self._compiled = Compiled(self)
         return self._compiled
@@ -212,35 +281,35 @@ class Api:
         """
         return self._root.handle(*exceptions)
 
-    def add_error_handler(self, handler: ErrorHandler) -> None:
+    def add_error_handler(self, eh: ErrorHandler) -> None:
         """Register every handler of an `ErrorHandler`.
 
         Args:
-            handler: The collection to add.
+            eh: The collection to add.
         """
-        self._root.add_error_handler(handler)
+        self._root.add_error_handler(eh)
 
-    def before_request(self, cls: C) -> C:
+    def before_request(self, handler: C) -> C:
         """Run the decorated hook class before every request and connection.
 
         Args:
-            cls: A class with `on_request(req, resp)` and/or `on_ws(conn)`.
+            handler: A class with `on_request(req, resp)` and/or `on_ws(conn)`.
 
         Returns:
             The class unchanged.
         """
-        return self._root.before_request(cls)
+        return self._root.before_request(handler)
 
-    def after_request(self, cls: C) -> C:
+    def after_request(self, handler: C) -> C:
         """Run the decorated hook class after every request and closed connection.
 
         Args:
-            cls: A class with `on_request(req, resp)` and/or `on_ws(conn)`.
+            handler: A class with `on_request(req, resp)` and/or `on_ws(conn)`.
 
         Returns:
             The class unchanged.
         """
-        return self._root.after_request(cls)
+        return self._root.after_request(handler)
 
     def add_blueprint(self, path: str, blueprint: Blueprint) -> None:
         """Mount a blueprint's routes, hooks, handlers and lifespan functions.
@@ -252,40 +321,40 @@ class Api:
         self._root.add_blueprint(path, blueprint)
 
     def add_lifespan_handler(
-        self, event: Literal["startup", "shutdown"], handler: LifespanFunction
+        self, event_type: Literal["startup", "shutdown"], handler: LifespanFunction
     ) -> None:
         """Register a function to run at startup or shutdown.
 
         Args:
-            event: `"startup"` or `"shutdown"`.
+            event_type: `"startup"` or `"shutdown"`.
             handler: A function without arguments, sync or async.
 
         Raises:
-            ValueError: `event` is neither `"startup"` nor `"shutdown"`.
+            ValueError: `event_type` is neither `"startup"` nor `"shutdown"`.
         """
-        self._root.add_lifespan_handler(event, handler)
+        self._root.add_lifespan_handler(event_type, handler)
 
-    def on_start(self, func: F) -> F:
+    def on_start(self, f: F) -> F:
         """Run the decorated function at startup, after component startups.
 
         Args:
-            func: A function without arguments, sync or async.
+            f: A function without arguments, sync or async.
 
         Returns:
             The function unchanged.
         """
-        return self._root.on_start(func)
+        return self._root.on_start(f)
 
-    def on_stop(self, func: F) -> F:
+    def on_stop(self, f: F) -> F:
         """Run the decorated function at shutdown, before component shutdowns.
 
         Args:
-            func: A function without arguments, sync or async.
+            f: A function without arguments, sync or async.
 
         Returns:
             The function unchanged.
         """
-        return self._root.on_stop(func)
+        return self._root.on_stop(f)
 
     def register_component(self, component: C) -> C:
         """Create and register a component (usable as a class decorator).
@@ -304,7 +373,8 @@ class Api:
         if not isinstance(component, type):
             raise TypeError(f"a component must be a class, not {component!r}")
         if component not in self._components:
-            self._components[component] = component()
+            instance = self._components[component] = component()
+            bind_methods(instance, self)
             self._invalidate()
         return component
 
@@ -360,7 +430,13 @@ class Api:
             raise KeyError(f"view {view.__qualname__} is not routed on this Api")
         return compiled.routes.path_for(entry, params)
 
-    def client(self, timeout: float | None = 1) -> AsyncHttpTestClient:
+    def client(
+        self,
+        timeout: float | None = 1,
+        *,
+        host: str = "www.example.com",
+        raise_server_exceptions: bool = True,
+    ) -> AsyncHttpTestClient:
         """Make an in-process test client.
 
         Use it as `async with api.client() as client:` to run the lifespan.
@@ -368,13 +444,22 @@ class Api:
         Args:
             timeout: Seconds to wait for lifespan events and each request;
                 `None` waits forever.
+            host: The host of the URLs requested.
+            raise_server_exceptions: Raise an exception that no error handler
+                answered out of the request call (after the app answered
+                500); `False` returns the 500 instead.
 
         Returns:
             The test client.
         """
         from spangle.testing import AsyncHttpTestClient
 
-        return AsyncHttpTestClient(self, timeout=timeout)
+        return AsyncHttpTestClient(
+            self,
+            timeout=timeout,
+            host=host,
+            raise_server_exceptions=raise_server_exceptions,
+        )
 
 
 async def _ignore() -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
+from spangle._internal.routing.router import RouteTable
 from spangle.error_handler import ErrorHandler
 from spangle.types import Converters, LifespanFunction, RoutingStrategy
 
@@ -31,15 +32,37 @@ class Route(NamedTuple):
 
 
 class Router:
-    """The routes of a blueprint, in registration order.
+    """Routes in registration order, and the view each path leads to.
+
+    A blueprint's router holds its own routes; `Api.router` answers for
+    every route of the app, its blueprints' included.
 
     Attributes:
         routes (`list[Route]`): Registered routes.
+        routing (`RoutingStrategy | None`): The trailing-slash strategy of
+            routes registered without one; `None` for the Api's.
+        default_route (`str | None`): The path whose view serves paths no
+            route matches.
     """
 
-    def __init__(self) -> None:
-        """Make an empty router."""
+    def __init__(
+        self,
+        routing: RoutingStrategy | None = None,
+        *,
+        lookup: Callable[[str], tuple[type, dict[str, Any]] | None] | None = None,
+    ) -> None:
+        """Make an empty router.
+
+        Args:
+            routing: The trailing-slash strategy of routes without one.
+            lookup: Finds the view of a path among more routes than this
+                router's own (the Api gives its whole route table).
+        """
         self.routes: list[Route] = []
+        self.routing = routing
+        self.default_route: str | None = None
+        self._lookup = lookup
+        self._table: RouteTable[type] | None = None
 
     def add(
         self,
@@ -57,6 +80,30 @@ class Router:
             routing: The trailing-slash strategy, `None` for the Api's.
         """
         self.routes.append(Route(path, view, converters, routing))
+        self._table = None
+
+    def get(self, path: str) -> tuple[type, dict[str, Any]] | None:
+        """Find the view that serves a path.
+
+        Args:
+            path: A request path, e.g. `/users/42`.
+
+        Returns:
+            The view class and the path parameters, converted; `None` when
+            no route serves the path (one that only redirects to add or
+            strip a trailing slash does not serve it).
+        """
+        if self._lookup is not None:
+            return self._lookup(path)
+        if self._table is None:
+            self._table = RouteTable()
+            for route in self.routes:
+                strategy = route.routing or self.routing or "no_slash"
+                self._table.add(route.path, route.view, route.converters, strategy)
+        found = self._table.lookup(path)
+        if found is None or found[0].redirect is not None:
+            return None
+        return found[0].target, dict(found[1])
 
 
 class Blueprint:
@@ -86,6 +133,24 @@ class Blueprint:
     def _changed(self) -> None:
         for notify in self._listeners:
             notify()
+
+    @property
+    def views(
+        self,
+    ) -> dict[str, tuple[type, Converters, RoutingStrategy | None]]:
+        """The routed views by full path, nested blueprints' included.
+
+        A snapshot: `(view, converters, routing)` by path template; for a
+        path registered twice, the view that serves it (the first).
+        """
+        views: dict[str, tuple[type, Converters, RoutingStrategy | None]] = {}
+        for prefix, blueprint in self._walk():
+            for route in blueprint.router.routes:
+                views.setdefault(
+                    join_route(prefix, route.path),
+                    (route.view, dict(route.converters or {}), route.routing),
+                )
+        return views
 
     def route(
         self,
@@ -130,14 +195,14 @@ class Blueprint:
             self._attach(own)
         return own.handle(*exceptions)
 
-    def add_error_handler(self, handler: ErrorHandler) -> None:
+    def add_error_handler(self, eh: ErrorHandler) -> None:
         """Register every handler of an `ErrorHandler`.
 
         Args:
-            handler: The collection to add; for one exception type, the
-                handler registered last on this blueprint wins.
+            eh: The collection to add; for one exception type, the handler
+                registered last on this blueprint wins.
         """
-        self._attach(handler)
+        self._attach(eh)
         self._changed()
 
     def _attach(self, handler: ErrorHandler) -> None:
@@ -145,88 +210,88 @@ class Blueprint:
         handler._listeners.append(self._changed)
 
     def add_lifespan_handler(
-        self, event: Literal["startup", "shutdown"], handler: LifespanFunction
+        self, event_type: Literal["startup", "shutdown"], handler: LifespanFunction
     ) -> None:
         """Register a function to run at startup or shutdown.
 
         Args:
-            event: `"startup"` or `"shutdown"`.
+            event_type: `"startup"` or `"shutdown"`.
             handler: A function without arguments, sync or async.
 
         Raises:
-            ValueError: `event` is neither `"startup"` nor `"shutdown"`.
+            ValueError: `event_type` is neither `"startup"` nor `"shutdown"`.
         """
-        if event not in self.events:
+        if event_type not in self.events:
             raise ValueError(
-                f"lifespan event must be 'startup' or 'shutdown', not {event!r}"
+                f"lifespan event must be 'startup' or 'shutdown', not {event_type!r}"
             )
-        self.events[event].append(handler)
+        self.events[event_type].append(handler)
         self._changed()
 
-    def on_start(self, func: F) -> F:
+    def on_start(self, f: F) -> F:
         """Run the decorated function at startup.
 
         Args:
-            func: A function without arguments, sync or async.
+            f: A function without arguments, sync or async.
 
         Returns:
             The function unchanged.
         """
-        self.add_lifespan_handler("startup", func)
-        return func
+        self.add_lifespan_handler("startup", f)
+        return f
 
-    def on_stop(self, func: F) -> F:
+    def on_stop(self, f: F) -> F:
         """Run the decorated function at shutdown.
 
         Args:
-            func: A function without arguments, sync or async.
+            f: A function without arguments, sync or async.
 
         Returns:
             The function unchanged.
         """
-        self.add_lifespan_handler("shutdown", func)
-        return func
+        self.add_lifespan_handler("shutdown", f)
+        return f
 
-    def before_request(self, cls: C) -> C:
+    def before_request(self, handler: C) -> C:
         """Run the decorated hook class before every request and connection.
 
         Args:
-            cls: A class with `on_request(req, resp)` and/or `on_ws(conn)`.
+            handler: A class with `on_request(req, resp)` and/or `on_ws(conn)`.
 
         Returns:
             The class unchanged.
         """
-        self.request_hooks["before"].append(cls)
+        self.request_hooks["before"].append(handler)
         self._changed()
-        return cls
+        return handler
 
-    def after_request(self, cls: C) -> C:
+    def after_request(self, handler: C) -> C:
         """Run the decorated hook class after every request and connection.
 
         Args:
-            cls: A class with `on_request(req, resp)` and/or `on_ws(conn)`.
+            handler: A class with `on_request(req, resp)` and/or `on_ws(conn)`.
 
         Returns:
             The class unchanged.
         """
-        self.request_hooks["after"].append(cls)
+        self.request_hooks["after"].append(handler)
         self._changed()
-        return cls
+        return handler
 
-    def add_blueprint(self, path: str, blueprint: Blueprint) -> None:
+    def add_blueprint(self, path: str, bp: Blueprint) -> None:
         """Nest another blueprint under a path prefix.
 
         Args:
             path: The prefix for the child's routes.
-            blueprint: The child blueprint.
+            bp: The child blueprint.
 
         Raises:
             ValueError: The child is this blueprint or one of its ancestors.
         """
-        if any(bp is self for _, bp in blueprint._walk()):
+        if any(known is self for _, known in bp._walk()):
             raise ValueError("a blueprint cannot contain itself")
-        self.children.append((path, blueprint))
-        blueprint._listeners.append(self._changed)
+        self.children.append((path, bp))
+        bp._listeners.append(self._changed)
         self._changed()
 
     def _walk(self, prefix: str = "") -> list[tuple[str, Blueprint]]:

@@ -8,7 +8,7 @@ each other's components.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
@@ -22,6 +22,7 @@ __all__ = [
     "AsyncShutdownComponentProtocol",
     "SyncShutdownComponentProtocol",
     "AnyComponentProtocol",
+    "ComponentsCache",
     "api_ctx",
     "component_ctx",
     "use_api",
@@ -96,19 +97,24 @@ def use_api() -> Api:
         The Api serving the current request, connection or lifespan event.
 
     Raises:
-        LookupError: Called outside of any Api's context.
+        KeyError: Called outside of any Api's context.
     """
     try:
         return api_ctx.get()
     except LookupError:
-        raise LookupError(
+        raise KeyError(
             "use_api() was called outside of an Api: call it inside a view, hook, "
-            "error handler, component method or lifespan function"
+            "error handler, component method or lifespan function, or reach a "
+            "component first with use_component(cls, api=api)"
         ) from None
 
 
 def use_component(component: type[T], api: Api | None = None) -> T:
     """Return the registered instance of a component class.
+
+    A component's methods always run in the context of the Api that holds
+    it, so one fetched with `api=` outside of a request can itself call
+    `use_api()` and `use_component()`.
 
     Args:
         component: The component class.
@@ -119,8 +125,8 @@ def use_component(component: type[T], api: Api | None = None) -> T:
         The instance registered on the Api.
 
     Raises:
-        KeyError: The component is not registered on the Api.
-        LookupError: No `api` given and no Api in the current context.
+        KeyError: The component is not registered on the Api, or no `api`
+            is given and there is no Api in the current context.
     """
     overrides = component_ctx.get(None)
     if overrides is not None and component in overrides:
@@ -133,3 +139,45 @@ def use_component(component: type[T], api: Api | None = None) -> T:
             f"component {component.__qualname__} is not registered on this Api; "
             "add it with Api(components=[...]) or api.register_component()"
         ) from None
+
+
+class ComponentsCache(Mapping[type, Any]):
+    """Component instances by class, e.g. fakes to put in `component_ctx`.
+
+    `component_ctx.set(ComponentsCache({Mailer: FakeMailer()}))` makes
+    `use_component(Mailer)` return the fake in that context.
+
+    Attributes:
+        components (`dict[type, Any]`): The instances by class.
+    """
+
+    def __init__(self, components: Mapping[type, Any] | None = None) -> None:
+        """Make the cache.
+
+        Args:
+            components: Instances by class.
+        """
+        self.components: dict[type, Any] = dict(components or {})
+
+    def __call__(self, component: type[T]) -> T:
+        """Return the instance of a component class.
+
+        Args:
+            component: The class.
+
+        Returns:
+            Its instance.
+
+        Raises:
+            KeyError: No instance for that class.
+        """
+        return self.components[component]  # type: ignore[no-any-return]
+
+    def __getitem__(self, component: type) -> Any:
+        return self.components[component]
+
+    def __iter__(self) -> Iterator[type]:
+        return iter(self.components)
+
+    def __len__(self) -> int:
+        return len(self.components)

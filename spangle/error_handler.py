@@ -34,10 +34,19 @@ class ErrorHandler:
                 they have a handler of their own.
 
         Returns:
-            A class decorator that returns the class unchanged.
+            A class decorator that returns the class unchanged; it raises
+            `ValueError` for a class with neither `on_error` nor `on_ws_error`.
         """
 
         def register(cls: C) -> C:
+            if not (
+                callable(getattr(cls, "on_error", None))
+                or callable(getattr(cls, "on_ws_error", None))
+            ):
+                raise ValueError(
+                    f"error handler {cls.__qualname__} needs an on_error or "
+                    "on_ws_error method"
+                )
             for exc in exceptions:
                 self.handlers[exc] = cls
             for notify in self._listeners:

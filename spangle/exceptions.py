@@ -7,6 +7,11 @@ often one of `CloseCode`'s.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from http import HTTPStatus
+
+from starlette.websockets import WebSocketDisconnect as StarletteWebSocketDisconnect
+
 from spangle._internal.asgi import CloseCode
 
 __all__ = [
@@ -22,75 +27,124 @@ __all__ = [
 
 
 class SpangleError(Exception):
-    """Base of the errors that spangle answers with an HTTP status.
+    """Base of the errors that spangle answers with an HTTP status (500).
+
+    Unhandled, a `SpangleError` is answered with its status, its message as
+    a `text/plain` body and its headers.
 
     Attributes:
         status_code (`int`): HTTP status of the response.
         message (`str`): Text of the response body.
+        headers (`dict[str, str]`): Headers added to the response.
     """
 
-    status_code: int = 500
-    default_message: str = "Internal Server Error"
-
-    def __init__(self, message: str | None = None, status_code: int | None = None):
+    def __init__(
+        self,
+        message: str = "Something wrong.",
+        status: int = HTTPStatus.INTERNAL_SERVER_ERROR,
+        headers: dict[str, str] | None = None,
+    ):
         """Make the error.
 
         Args:
-            message: The response text; the class default when `None`.
-            status_code: The HTTP status; the class default when `None`.
+            message: The response text.
+            status: The HTTP status.
+            headers: Headers to send with the response.
         """
-        self.message = self.default_message if message is None else message
-        if status_code is not None:
-            self.status_code = status_code
-        super().__init__(self.message)
+        super().__init__(message)
+        self.message = message
+        self.status_code = status
+        self.headers: dict[str, str] = dict(headers or {})
 
 
 class NotFoundError(SpangleError):
-    """No view is bound to the requested path (404)."""
+    """Missing resources, views, templates (404)."""
 
-    status_code = 404
-    default_message = "Not Found"
+    def __init__(
+        self,
+        message: str = "Content not found.",
+        status: int = HTTPStatus.NOT_FOUND,
+        headers: dict[str, str] | None = None,
+    ):
+        """Make the error.
+
+        Args:
+            message: The response text.
+            status: The HTTP status.
+            headers: Headers to send with the response.
+        """
+        super().__init__(message, status, headers)
 
 
 class MethodNotAllowedError(SpangleError):
     """The view does not accept the request method (405).
 
     Attributes:
-        allowed_methods (`tuple[str, ...]`): Upper-case methods the view accepts.
+        allowed_methods (`tuple[str, ...]`): Upper-case methods the view
+            accepts, also sent as the `Allow` header.
     """
-
-    status_code = 405
-    default_message = "Method Not Allowed"
 
     def __init__(
         self,
-        message: str | None = None,
-        status_code: int | None = None,
-        allowed_methods: tuple[str, ...] = (),
+        message: str = "Method not allowed.",
+        status: int = HTTPStatus.METHOD_NOT_ALLOWED,
+        allowed_methods: Iterable[str] | None = None,
+        headers: dict[str, str] | None = None,
     ):
         """Make the error.
 
         Args:
             message: The response text.
-            status_code: The HTTP status.
-            allowed_methods: Methods listed in the `Allow` header.
+            status: The HTTP status.
+            allowed_methods: Methods listed in the `Allow` header, any case.
+            headers: More headers to send with the response.
         """
-        super().__init__(message, status_code)
-        self.allowed_methods = allowed_methods
+        self.allowed_methods = tuple(m.upper() for m in allowed_methods or ())
+        allow = (
+            {"Allow": ", ".join(self.allowed_methods)} if self.allowed_methods else {}
+        )
+        super().__init__(message, status, {**allow, **(headers or {})})
 
 
 class TooLargeRequestError(SpangleError):
     """The request body is larger than allowed (413)."""
 
-    status_code = 413
-    default_message = "Payload Too Large"
+    def __init__(
+        self,
+        message: str = "Payload too large.",
+        status: int = HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        headers: dict[str, str] | None = None,
+    ):
+        """Make the error.
+
+        Args:
+            message: The response text.
+            status: The HTTP status.
+            headers: Headers to send with the response.
+        """
+        super().__init__(message, status, headers)
 
 
-class ParseError(SpangleError):
-    """The request body, query string or Cookie header is malformed (400)."""
+class ParseError(SpangleError, ValueError):
+    """The request body, query string or Cookie header is malformed (400).
 
-    status_code = 400
-    default_message = "Bad Request"
+    It is also a `ValueError`, so a handler of `ValueError` catches it.
+    """
+
+    def __init__(
+        self,
+        message: str = "Unsupported format.",
+        status: int = HTTPStatus.BAD_REQUEST,
+        headers: dict[str, str] | None = None,
+    ):
+        """Make the error.
+
+        Args:
+            message: The response text.
+            status: The HTTP status.
+            headers: Headers to send with the response.
+        """
+        super().__init__(message, status, headers)
 
 
 class WebSocketError(Exception):
@@ -115,8 +169,11 @@ class WebSocketError(Exception):
         super().__init__(f"{code}: {message}" if message else str(code))
 
 
-class WebSocketDisconnect(Exception):
+class WebSocketDisconnect(StarletteWebSocketDisconnect):
     """The client went away.
+
+    It is also Starlette's `WebSocketDisconnect`, which spangle 0.11 raised,
+    so `except starlette.websockets.WebSocketDisconnect` still catches it.
 
     Attributes:
         code (`int`): The close code the client sent (1005 when it sent none,
@@ -133,4 +190,4 @@ class WebSocketDisconnect(Exception):
         """
         self.code = code
         self.reason = reason
-        super().__init__(f"client disconnected with code {code}")
+        Exception.__init__(self, f"client disconnected with code {code}")

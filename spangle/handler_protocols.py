@@ -8,6 +8,7 @@ from spangle.models.http import Request, Response
 from spangle.models.websocket import Connection
 
 __all__ = [
+    "BaseHandlerProtocol",
     "RequestHandlerProtocol",
     "GetHandlerProtocol",
     "PostHandlerProtocol",
@@ -23,7 +24,15 @@ __all__ = [
 
 
 @runtime_checkable
-class RequestHandlerProtocol(Protocol):
+class BaseHandlerProtocol(Protocol):
+    """A view, hook or error handler class: created without arguments."""
+
+    def __init__(self) -> None:
+        """Make the instance; spangle makes one per class and Api."""
+
+
+@runtime_checkable
+class RequestHandlerProtocol(BaseHandlerProtocol, Protocol):
     """A view or hook with `on_request`, run before `on_<method>`."""
 
     async def on_request(self, req: Request, resp: Response, /, **kw: Any) -> Any:
@@ -31,7 +40,7 @@ class RequestHandlerProtocol(Protocol):
 
 
 @runtime_checkable
-class GetHandlerProtocol(Protocol):
+class GetHandlerProtocol(BaseHandlerProtocol, Protocol):
     """A view answering GET."""
 
     async def on_get(self, req: Request, resp: Response, /, **kw: Any) -> Any:
@@ -39,7 +48,7 @@ class GetHandlerProtocol(Protocol):
 
 
 @runtime_checkable
-class PostHandlerProtocol(Protocol):
+class PostHandlerProtocol(BaseHandlerProtocol, Protocol):
     """A view answering POST."""
 
     async def on_post(self, req: Request, resp: Response, /, **kw: Any) -> Any:
@@ -47,7 +56,7 @@ class PostHandlerProtocol(Protocol):
 
 
 @runtime_checkable
-class PutHandlerProtocol(Protocol):
+class PutHandlerProtocol(BaseHandlerProtocol, Protocol):
     """A view answering PUT."""
 
     async def on_put(self, req: Request, resp: Response, /, **kw: Any) -> Any:
@@ -55,7 +64,7 @@ class PutHandlerProtocol(Protocol):
 
 
 @runtime_checkable
-class DeleteHandlerProtocol(Protocol):
+class DeleteHandlerProtocol(BaseHandlerProtocol, Protocol):
     """A view answering DELETE."""
 
     async def on_delete(self, req: Request, resp: Response, /, **kw: Any) -> Any:
@@ -63,7 +72,7 @@ class DeleteHandlerProtocol(Protocol):
 
 
 @runtime_checkable
-class PatchHandlerProtocol(Protocol):
+class PatchHandlerProtocol(BaseHandlerProtocol, Protocol):
     """A view answering PATCH."""
 
     async def on_patch(self, req: Request, resp: Response, /, **kw: Any) -> Any:
@@ -71,7 +80,7 @@ class PatchHandlerProtocol(Protocol):
 
 
 @runtime_checkable
-class WebsocketHandlerProtocol(Protocol):
+class WebsocketHandlerProtocol(BaseHandlerProtocol, Protocol):
     """A view or hook serving WebSocket connections."""
 
     async def on_ws(self, conn: Connection, /, **kw: Any) -> Any:
@@ -79,7 +88,7 @@ class WebsocketHandlerProtocol(Protocol):
 
 
 @runtime_checkable
-class HttpErrorHandlerProtocol(Protocol):
+class HttpErrorHandlerProtocol(BaseHandlerProtocol, Protocol):
     """An error handler for HTTP requests."""
 
     async def on_error(self, req: Request, resp: Response, e: Exception, /) -> Any:
@@ -87,7 +96,7 @@ class HttpErrorHandlerProtocol(Protocol):
 
 
 @runtime_checkable
-class WebSocketErrorHandlerProtocol(Protocol):
+class WebSocketErrorHandlerProtocol(BaseHandlerProtocol, Protocol):
     """An error handler for WebSocket connections."""
 
     async def on_ws_error(self, conn: Connection, e: Exception, /) -> Any:

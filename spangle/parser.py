@@ -12,7 +12,6 @@ from tempfile import SpooledTemporaryFile
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qsl
 
-from addict import Dict as AttrDict
 from multidict import MultiDict, MultiDictProxy
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -55,13 +54,14 @@ class UploadedFile(NamedTuple):
 
 
 async def parse_json(req: Request) -> Any:
-    """Decode a JSON body; objects become `addict.Dict` for dot access.
+    """Decode a JSON body; an object becomes a `MultiDictProxy`, as in 0.11.
 
     Args:
         req: The request.
 
     Returns:
-        The decoded value.
+        The decoded value: a `MultiDictProxy` of the top-level object's
+        members (nested objects are `dict`s), or the array or scalar.
 
     Raises:
         ParseError: The body is not valid JSON in its charset.
@@ -71,7 +71,7 @@ async def parse_json(req: Request) -> Any:
         value = json.loads(text)
     except (ValueError, RecursionError):
         raise ParseError("the body is not valid JSON") from None
-    return AttrDict(value) if isinstance(value, dict) else value
+    return MultiDictProxy(MultiDict(value)) if isinstance(value, dict) else value
 
 
 async def parse_form(req: Request) -> MultiDictProxy[str]:
@@ -234,9 +234,8 @@ async def parse_body(req: Request, parse_as: str | None = None) -> Any:
         What the parser returns.
 
     Raises:
-        ValueError: `parse_as` names no parser.
-        ParseError: The body is malformed (400), or its type is not
-            supported (415).
+        ParseError: The body is malformed or its type is not supported (400),
+            or `parse_as` names no parser (also a `ValueError`).
     """
     mimetype = req.mimetype
     if parse_as is None:
@@ -244,11 +243,9 @@ async def parse_body(req: Request, parse_as: str | None = None) -> Any:
         if kind is None and mimetype.endswith("+json"):
             kind = "json"
         if kind is None:
-            raise ParseError(
-                f"unsupported media type {mimetype or '(none)'!r}", status_code=415
-            )
+            raise ParseError(f"unsupported media type {mimetype or '(none)'!r}")
     elif parse_as not in _PARSERS:
-        raise ValueError(
+        raise ParseError(
             f"parse_as must be one of {sorted(_PARSERS)}, not {parse_as!r}"
         )
     else:

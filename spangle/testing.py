@@ -7,9 +7,9 @@ block; requests and connections never touch a socket.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any, cast
 
 from addict import Dict as AttrDict
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -27,6 +27,7 @@ from spangle._internal.ws_transport import (
     AsyncWebsocketClient,
     WebSocketClosed,
     WebSocketRejected,
+    mark_test_scope,
     websocket_scope,
 )
 
@@ -34,18 +35,24 @@ __all__ = [
     "AsyncHttpTestClient",
     "AsyncWebsocketClient",
     "HttpTestResponse",
+    "Headers",
+    "Params",
     "WebSocketClosed",
     "WebSocketRejected",
 ]
 
-_DEFAULT: Any = object()
+Params = Mapping[str, Any] | Sequence[tuple[str, Any]]
+"""Query parameters: a mapping or `(name, value)` pairs."""
+Headers = Mapping[str, str] | Sequence[tuple[str, str]]
+"""Request headers: a mapping or `(name, value)` pairs (repeats kept)."""
 
 
 class HttpTestResponse:
     """A response received by the test client.
 
     Attributes:
-        status_code (`int`): The HTTP status.
+        status_code (`int`): The HTTP status, an `http.HTTPStatus` when it
+            has a name.
         headers (`CIMultiDictProxy`): Response headers; repeated ones kept.
         cookies (`dict[str, str]`): Cookies the response set.
         content (`bytes`): The body.
@@ -60,7 +67,10 @@ class HttpTestResponse:
             response: The response.
         """
         self._response = response
-        self.status_code = response.status_code
+        status = response.status_code
+        self.status_code: int = (
+            HTTPStatus(status) if status in HTTPStatus._value2member_map_ else status
+        )
         self.headers: CIMultiDictProxy[str] = CIMultiDictProxy(
             CIMultiDict(response.headers.multi_items())
         )
@@ -74,31 +84,60 @@ class HttpTestResponse:
 
     @property
     def json(self) -> Any:
-        """The body decoded as JSON; objects have dot access."""
-        value = self._response.json()
+        """The body decoded as JSON (objects with dot access); `None` if not JSON."""
+        try:
+            value = self._response.json()
+        except ValueError:
+            return None
         return AttrDict(value) if isinstance(value, dict) else value
 
 
 class AsyncHttpTestClient:
     """Talk to an app in-process, with its lifespan run around `async with`.
 
-    Cookies set by responses persist across requests of one client.
+    Cookies set by responses persist across requests of one client. An
+    exception that no error handler answers is raised out of the request
+    call, after the app has answered 500, unless `raise_server_exceptions`
+    is `False`.
+
+    Attributes:
+        app (`ASGIApp`): The app under test.
+        host (`str`): The host requests are sent to.
+        timeout (`float | None`): Seconds to wait for each request.
     """
 
-    def __init__(self, app: ASGIApp, timeout: float | None = 1) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        timeout: float | None = 1,
+        host: str = "www.example.com",
+        client: tuple[str, int] = ("127.0.0.1", 123),
+        raise_server_exceptions: bool = True,
+    ) -> None:
         """Make the client.
 
         Args:
             app: The ASGI app, usually an `Api`.
             timeout: Seconds to wait for lifespan events, each request and each
                 WebSocket message; `None` waits forever.
+            host: The host of the URLs requested (`Host` header, `req.url`).
+            client: The client address the app sees.
+            raise_server_exceptions: Raise what no error handler answered out
+                of the request call; `False` returns the 500 instead.
         """
         self.app = app
         self.timeout = timeout
+        self.host = host
+        self.client = client
+        self.raise_server_exceptions = raise_server_exceptions
         self._lifespan: LifespanManager | None = None
         self._http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://testserver",
+            transport=httpx.ASGITransport(
+                app=mark_test_scope(app) if raise_server_exceptions else app,
+                raise_app_exceptions=raise_server_exceptions,
+                client=client,
+            ),
+            base_url=f"http://{host}",
         )
 
     async def __aenter__(self) -> AsyncHttpTestClient:
@@ -125,15 +164,14 @@ class AsyncHttpTestClient:
         self,
         method: str,
         path: str,
-        *,
-        params: Any = None,
-        headers: dict[str, str] | None = None,
-        cookies: dict[str, str] | None = None,
+        params: Params | None = None,
+        headers: Headers | None = None,
+        cookies: Mapping[str, str] | None = None,
         json: Any = None,
-        form: dict[str, Any] | None = None,
-        files: Any = None,
+        files: Mapping[str, Any] | None = None,
+        form: Mapping[str, Any] | None = None,
         content: bytes | str | None = None,
-        timeout: float | None = _DEFAULT,
+        timeout: float | None = None,
         allow_redirects: bool = True,
     ) -> HttpTestResponse:
         """Send a request.
@@ -141,14 +179,15 @@ class AsyncHttpTestClient:
         Args:
             method: The HTTP method.
             path: The path, optionally with a query string.
-            params: Query parameters.
-            headers: Request headers.
+            params: Query parameters, a mapping or `(name, value)` pairs.
+            headers: Request headers, a mapping or `(name, value)` pairs.
             cookies: Cookies for this request, on top of the client's.
             json: A value sent as a JSON body.
+            files: A multipart form: `(filename, data[, mimetype])` tuples or
+                file objects are files, plain `str`/`bytes` values are fields.
             form: Fields sent as a form body (multipart when `files` is given).
-            files: Files as httpx takes them: `{"name": (filename, data, type)}`.
             content: A raw body.
-            timeout: Seconds to wait; the client's timeout by default.
+            timeout: Seconds to wait; the client's timeout when `None`.
             allow_redirects: Follow redirects.
 
         Returns:
@@ -156,77 +195,219 @@ class AsyncHttpTestClient:
 
         Raises:
             asyncio.TimeoutError: The app did not answer in time.
+            Exception: What the app raised and no error handler answered.
         """
-        all_headers = dict(headers or {})
+        all_headers = httpx.Headers(headers)
         if cookies:
             jar = {c.name: c.value or "" for c in self._http.cookies.jar}
             jar.update(cookies)
             all_headers["cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
+        fields, uploads = _split_files(files)
         send = self._http.request(
             method.upper(),
             path,
-            params=params,
+            params=cast(Any, params),
             headers=all_headers,
             json=json,
-            data=form,
-            files=files,
+            data={**fields, **(form or {})} if fields else form,
+            files=uploads,
             content=content,
             follow_redirects=allow_redirects,
         )
-        wait = self.timeout if timeout is _DEFAULT else timeout
+        wait = self.timeout if timeout is None else timeout
         return HttpTestResponse(await asyncio.wait_for(send, wait))
 
-    async def get(self, path: str, **kwargs: Any) -> HttpTestResponse:
+    async def get(
+        self,
+        path: str,
+        params: Params | None = None,
+        headers: Headers | None = None,
+        cookies: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = True,
+        *,
+        json: Any = None,
+        files: Mapping[str, Any] | None = None,
+        form: Mapping[str, Any] | None = None,
+        content: bytes | str | None = None,
+    ) -> HttpTestResponse:
         """Send a GET request; see `request` for the arguments."""
-        return await self.request("GET", path, **kwargs)
+        return await self.request(
+            "GET",
+            path,
+            params,
+            headers,
+            cookies,
+            json,
+            files,
+            form,
+            content,
+            timeout,
+            allow_redirects,
+        )
 
-    async def post(self, path: str, **kwargs: Any) -> HttpTestResponse:
-        """Send a POST request; see `request` for the arguments."""
-        return await self.request("POST", path, **kwargs)
-
-    async def put(self, path: str, **kwargs: Any) -> HttpTestResponse:
-        """Send a PUT request; see `request` for the arguments."""
-        return await self.request("PUT", path, **kwargs)
-
-    async def patch(self, path: str, **kwargs: Any) -> HttpTestResponse:
-        """Send a PATCH request; see `request` for the arguments."""
-        return await self.request("PATCH", path, **kwargs)
-
-    async def delete(self, path: str, **kwargs: Any) -> HttpTestResponse:
+    async def delete(
+        self,
+        path: str,
+        params: Params | None = None,
+        headers: Headers | None = None,
+        cookies: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = True,
+        *,
+        json: Any = None,
+        files: Mapping[str, Any] | None = None,
+        form: Mapping[str, Any] | None = None,
+        content: bytes | str | None = None,
+    ) -> HttpTestResponse:
         """Send a DELETE request; see `request` for the arguments."""
-        return await self.request("DELETE", path, **kwargs)
+        return await self.request(
+            "DELETE",
+            path,
+            params,
+            headers,
+            cookies,
+            json,
+            files,
+            form,
+            content,
+            timeout,
+            allow_redirects,
+        )
 
-    @asynccontextmanager
-    async def ws_connect(
+    async def post(
+        self,
+        path: str,
+        params: Params | None = None,
+        headers: Headers | None = None,
+        cookies: Mapping[str, str] | None = None,
+        json: Any = None,
+        files: Mapping[str, Any] | None = None,
+        form: Mapping[str, Any] | None = None,
+        content: bytes | str | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = True,
+    ) -> HttpTestResponse:
+        """Send a POST request; see `request` for the arguments."""
+        return await self.request(
+            "POST",
+            path,
+            params,
+            headers,
+            cookies,
+            json,
+            files,
+            form,
+            content,
+            timeout,
+            allow_redirects,
+        )
+
+    async def put(
+        self,
+        path: str,
+        params: Params | None = None,
+        headers: Headers | None = None,
+        cookies: Mapping[str, str] | None = None,
+        json: Any = None,
+        files: Mapping[str, Any] | None = None,
+        form: Mapping[str, Any] | None = None,
+        content: bytes | str | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = True,
+    ) -> HttpTestResponse:
+        """Send a PUT request; see `request` for the arguments."""
+        return await self.request(
+            "PUT",
+            path,
+            params,
+            headers,
+            cookies,
+            json,
+            files,
+            form,
+            content,
+            timeout,
+            allow_redirects,
+        )
+
+    async def patch(
+        self,
+        path: str,
+        params: Params | None = None,
+        headers: Headers | None = None,
+        cookies: Mapping[str, str] | None = None,
+        json: Any = None,
+        files: Mapping[str, Any] | None = None,
+        form: Mapping[str, Any] | None = None,
+        content: bytes | str | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = True,
+    ) -> HttpTestResponse:
+        """Send a PATCH request; see `request` for the arguments."""
+        return await self.request(
+            "PATCH",
+            path,
+            params,
+            headers,
+            cookies,
+            json,
+            files,
+            form,
+            content,
+            timeout,
+            allow_redirects,
+        )
+
+    def ws_connect(
         self,
         path: str,
         subprotocols: list[str] | None = None,
-        params: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-        cookies: dict[str, str] | None = None,
-        timeout: float | None = _DEFAULT,
-    ) -> AsyncIterator[AsyncWebsocketClient]:
-        """Open a WebSocket connection to the app.
+        params: Params | None = None,
+        headers: Headers | None = None,
+        cookies: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> AsyncWebsocketClient:
+        """Prepare a WebSocket connection to the app.
+
+        Use it as `async with client.ws_connect(path) as ws:`, or call
+        `await ws.connect()` and `await ws.close()` yourself.
 
         Args:
             path: The path, optionally with a query string.
             subprotocols: Subprotocols to offer.
-            params: Query parameters.
-            headers: Handshake headers.
+            params: Query parameters, a mapping or `(name, value)` pairs.
+            headers: Handshake headers, a mapping or `(name, value)` pairs
+                (repeated names kept).
             cookies: Cookies to send, on top of those earlier responses set.
-            timeout: Seconds to wait for each message; the client's by default.
+            timeout: Seconds to wait for each message; the client's when `None`.
 
-        Yields:
-            The open connection; it is closed with 1000 on leaving the block
-            if neither side closed it.
-
-        Raises:
-            WebSocketRejected: The app refused the handshake (carries the status).
+        Returns:
+            The connection, open once entered; it is closed with 1000 on
+            leaving the block if neither side closed it. Entering raises
+            `WebSocketRejected` (with the status) when the app refuses.
         """
         # As a browser would, send the cookies earlier responses set.
         jar = {c.name: c.value or "" for c in self._http.cookies.jar}
         jar.update(cookies or {})
-        scope = websocket_scope(path, subprotocols, params, headers, jar)
-        wait = self.timeout if timeout is _DEFAULT else timeout
-        async with AsyncWebsocketClient(self.app, scope, wait) as ws:
-            yield ws
+        scope = websocket_scope(
+            path, subprotocols, params, headers, jar, self.host, self.client
+        )
+        app = mark_test_scope(self.app) if self.raise_server_exceptions else self.app
+        return AsyncWebsocketClient(
+            app,
+            scope,
+            self.timeout if timeout is None else timeout,
+            raise_app_exceptions=self.raise_server_exceptions,
+        )
+
+
+def _split_files(
+    files: Mapping[str, Any] | None,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Split a `files` mapping into plain form fields and files, as 0.11 reads it."""
+    if not files:
+        return {}, None
+    fields = {k: v for k, v in files.items() if isinstance(v, str | bytes)}
+    uploads = {k: v for k, v in files.items() if k not in fields}
+    return fields, uploads or None

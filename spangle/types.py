@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 __all__ = ["RoutingStrategy", "Converters", "LifespanFunction", "LifespanHandlers"]
 
@@ -22,5 +22,9 @@ Converters = dict[str, Callable[[str], Any]]
 LifespanFunction = Callable[[], Awaitable[None] | None]
 """A function run at startup or shutdown, sync or async, without arguments."""
 
-LifespanHandlers = dict[Literal["startup", "shutdown"], list[LifespanFunction]]
-"""Lifespan functions by event."""
+
+class LifespanHandlers(TypedDict):
+    """Lifespan functions by event: `"startup"` and `"shutdown"`."""
+
+    startup: list[LifespanFunction]
+    shutdown: list[LifespanFunction]

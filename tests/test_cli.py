@@ -72,13 +72,15 @@ def test_urls_ts_prints_the_typescript_module(
 ) -> None:
     assert cli.main(["urls-ts", "tests.apps.urls:api"]) == 0
     out, err = capsys.readouterr()
-    assert "export function urlFor" in out
-    assert '"tests.apps.urls.Index": "/",' in out
+    assert "export const urlFor" in out
+    assert '"tests.apps.urls.Index": tag`/`,' in out
     assert err == ""
 
 
-def test_the_current_directory_is_made_importable_once() -> None:
-    sys.path.insert(0, "")
+def test_the_current_directory_is_made_importable_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys, "path", ["", *(p for p in sys.path if p != "")])
     cli.load_api("tests.apps.urls:api")
     assert sys.path.count("") == 1
 

@@ -49,13 +49,17 @@ def test_spangle_errors_carry_their_status(
 
 
 def test_a_spangle_error_takes_its_own_message_and_status() -> None:
-    error = NotFoundError("no such user", status_code=410)
+    error = NotFoundError("no such user", status=410)
     assert (error.message, error.status_code) == ("no such user", 410)
-    assert NotFoundError.status_code == 404
 
 
 def test_method_not_allowed_lists_the_allowed_methods() -> None:
     assert MethodNotAllowedError(allowed_methods=("GET",)).allowed_methods == ("GET",)
+
+
+def test_method_not_allowed_puts_the_allowed_methods_in_an_allow_header() -> None:
+    error = MethodNotAllowedError(allowed_methods={"get"})
+    assert error.headers == {"Allow": "GET"}
 
 
 def test_websocket_error_carries_its_code_and_message() -> None:

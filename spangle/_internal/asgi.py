@@ -12,6 +12,10 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+#: The scope extension by which the test client tells the app it wants the
+#: exceptions no error handler answered raised, not only answered with 500.
+TEST_CLIENT_EXTENSION = "spangle.test_client"
+
 
 class CloseCode(IntEnum):
     """RFC 6455 close codes used by spangle."""

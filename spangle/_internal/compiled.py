@@ -72,18 +72,8 @@ class Compiled:
             api_ctx.reset(token)
 
     def _build(self, api: Api) -> None:
-        walk = api._root._walk()
-        self._build_routes(api, walk)
-        # A blueprint added at two prefixes serves its routes twice, but its
-        # hooks, handlers and lifespan functions must run once.
-        unique = list({id(bp): bp for _, bp in walk}.values())
-        handlers: dict[type[BaseException], Any] = {}
-        # The Api's own handlers win over its blueprints', a parent's over its
-        # children's: apply them last.
-        for blueprint in reversed(unique):
-            for collection in blueprint.error_handlers:
-                for exc, cls in collection.handlers.items():
-                    handlers[exc] = api._instance(cls)
+        self._build_routes(api, api._root._walk())
+        handlers = {exc: api._instance(cls) for exc, cls in api.error_handlers.items()}
         # A handler without on_ws_error must not hide a WebSocket-capable one
         # registered for a base class.
         self.ws_errors = HandlerTable(
@@ -92,21 +82,17 @@ class Compiled:
         self.http_errors = HandlerTable(
             {e: h for e, h in handlers.items() if hasattr(h, "on_error")}
         )
-        before = [api._instance(c) for bp in unique for c in bp.request_hooks["before"]]
-        after = [api._instance(c) for bp in unique for c in bp.request_hooks["after"]]
+        hooks = api.request_hooks
+        before = [api._instance(c) for c in hooks["before"]]
+        after = [api._instance(c) for c in hooks["after"]]
         self.before_http = _methods(before, "on_request")
         self.after_http = _methods(after, "on_request")
         self.before_ws = _methods(before, "on_ws")
         self.after_ws = _methods(after, "on_ws")
         components = list(api._components.values())
-        self.startup = [
-            *_methods(components, "startup"),
-            *(f for bp in unique for f in bp.events["startup"]),
-        ]
-        self.shutdown = [
-            *(f for bp in unique for f in bp.events["shutdown"]),
-            *_methods(components, "shutdown"),
-        ]
+        functions = api.lifespan_handlers
+        self.startup = [*_methods(components, "startup"), *functions["startup"]]
+        self.shutdown = [*functions["shutdown"], *_methods(components, "shutdown")]
         mounts = sorted(api._mounts.items(), key=lambda item: -len(item[0]))
         self.mounts = [(prefix, app) for prefix, app in mounts if prefix]
         self.mount_prefixes = tuple(prefix for prefix, _ in self.mounts)

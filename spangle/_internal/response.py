@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -13,8 +14,10 @@ from urllib.parse import urlencode
 from addict import Dict as AttrDict
 from multidict import CIMultiDict
 
-from spangle._internal.asgi import Message, Scope, Send
+from spangle._internal.asgi import Message, Receive, Scope, Send
 from spangle._internal.headers import parse_content_type
+
+logger = logging.getLogger("spangle")
 
 _UNSET: Any = object()
 # PERF: Content-Type headers are kept as ready raw pairs; a response builds
@@ -52,10 +55,13 @@ def _content_type(value: str, text: bool) -> Header:
 
 
 class Response:
-    """The HTTP response a view fills in.
+    """The HTTP response a view fills in; also an ASGI app that sends it.
 
     Setting a body (`text`, `content`, `json`, `streaming`, a template) sets
-    `Content-Type` unless a `content-type` header is set explicitly.
+    `Content-Type` unless a `content-type` header is set explicitly. A
+    mounted app finds the request's response in
+    `scope["extensions"]["spangle"]["resp"]` and may send it with
+    `await resp(scope, receive, send)`.
 
     Attributes:
         status_code (`int`): The HTTP status. Default: `200`.
@@ -105,6 +111,34 @@ class Response:
     @headers.setter
     def headers(self, value: Mapping[str, str] | CIMultiDict[str]) -> None:
         self._headers = CIMultiDict(value)
+
+    @property
+    def status(self) -> int:
+        """The HTTP status, the same as `status_code`."""
+        return self.status_code
+
+    @status.setter
+    def status(self, value: int) -> None:
+        self.status_code = value
+
+    @property
+    def mimetype(self) -> str:
+        """The media type of the body, without parameters; `""` when unknown.
+
+        An explicit `content-type` header wins over the type the body set.
+        Setting it sets that header.
+        """
+        explicit = self._headers.get("content-type") if self._headers else None
+        if explicit is not None:
+            return parse_content_type(explicit)[0]
+        header = self._content_type
+        if header is None:
+            header = _BINARY if self.streaming is not None else None
+        return "" if header is None else parse_content_type(header[1].decode())[0]
+
+    @mimetype.setter
+    def mimetype(self, value: str) -> None:
+        self.headers["content-type"] = value
 
     # -- body ----------------------------------------------------------------
 
@@ -172,30 +206,30 @@ class Response:
         self.status_code = status
         return self
 
-    def set_header(self, name: str, value: str) -> Response:
+    def set_header(self, key: str, value: str) -> Response:
         """Set a header, replacing any of the same name.
 
         Args:
-            name: Header name.
+            key: Header name.
             value: Header value.
 
         Returns:
             The response itself.
         """
-        self.headers[name] = value
+        self.headers[key] = value
         return self
 
-    def add_header(self, name: str, value: str) -> Response:
+    def add_header(self, key: str, value: str) -> Response:
         """Add a header, keeping others of the same name.
 
         Args:
-            name: Header name.
+            key: Header name.
             value: Header value.
 
         Returns:
             The response itself.
         """
-        self.headers.add(name, value)
+        self.headers.add(key, value)
         return self
 
     def set_text(self, text: str, content_type: str = "text/plain") -> Response:
@@ -331,12 +365,13 @@ class Response:
             The response itself.
 
         Raises:
-            TypeError: Not exactly one of `view` and `url` is given.
+            TypeError: Neither `view` nor `url` is given (with both, `url`
+                is ignored).
             ValueError: `status` is not a 3xx status.
             KeyError: The view is not routed or a parameter is missing.
         """
-        if (view is None) is (url is None):
-            raise TypeError("redirect() takes exactly one of view= and url=")
+        if view is None and url is None:
+            raise TypeError("redirect() takes view= or url=")
         if not 300 <= status < 400:
             raise ValueError(f"a redirect needs a 3xx status, not {status}")
         if view is not None:
@@ -366,8 +401,8 @@ class Response:
             The response itself.
 
         Raises:
-            NotFoundError: No such template.
-            RuntimeError: Templates are disabled or `templates_dir` is missing.
+            NotFoundError: No such template (or no `templates_dir` folder).
+            ValueError: Templates are disabled (`templates_dir=None`).
         """
         from spangle._internal.templates import render
 
@@ -389,6 +424,35 @@ class Response:
         self._content_type = None
         self._cookies = _UNSET
         self._redirect = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send the response (no body for `HEAD`).
+
+        Args:
+            scope: The ASGI `http` scope of the request.
+            receive: The ASGI receive callable.
+            send: The ASGI send callable.
+        """
+        try:
+            start, body = self._render(scope)
+        except Exception as exc:
+            start, body = self._render_failure(scope, exc)
+        await send(start)
+        head = scope.get("method") == "HEAD"
+        if self.streaming is None or head:
+            await send({"type": "http.response.body", "body": b"" if head else body})
+        else:
+            await self._stream(send)
+
+    def _render_failure(self, scope: Scope, exc: Exception) -> tuple[Message, bytes]:
+        """Turn a response that cannot be rendered into a plain 500."""
+        # An unencodable header or JSON body is the app's bug.
+        logger.error("cannot render the response", exc_info=exc)
+        self._reset()
+        self._error = exc
+        self.status_code = 500
+        self.text = "Internal Server Error"
+        return self._render(scope)
 
     def _encode_body(self) -> bytes:
         if self._json is not _UNSET:

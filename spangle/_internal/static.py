@@ -81,7 +81,7 @@ def _as_spangle_error(exc: HTTPException) -> SpangleError:
         return NotFoundError()
     if exc.status_code == 405:
         return MethodNotAllowedError(allowed_methods=("GET", "HEAD"))
-    return SpangleError(exc.detail, status_code=exc.status_code)
+    return SpangleError(exc.detail, exc.status_code)
 
 
 async def _answer(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 # One environment per Api, made on first use: an app without templates
 # never touches Jinja2 or the file system.
 _environments: WeakKeyDictionary[Api, jinja2.Environment] = WeakKeyDictionary()
+_ESCAPED = ("html", "xml", "j2")
+logger = logging.getLogger("spangle")
 
 
 def environment(api: Api) -> jinja2.Environment:
@@ -33,15 +36,16 @@ def environment(api: Api) -> jinja2.Environment:
         The environment, with the `api` global set.
 
     Raises:
-        RuntimeError: The Api has `templates_dir=None`.
+        ValueError: The Api has `templates_dir=None`.
     """
     env = _environments.get(api)
     if env is None:
         if api.templates_dir is None:
-            raise RuntimeError("templates are disabled: Api(templates_dir=None)")
+            raise ValueError("templates are disabled: Api(templates_dir=None)")
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(api.templates_dir),
-            autoescape=api.auto_escape,
+            # As in spangle 0.11: HTML and XML templates are escaped.
+            autoescape=jinja2.select_autoescape(_ESCAPED if api.auto_escape else ()),
             enable_async=True,
         )
         env.globals["api"] = api
@@ -60,8 +64,8 @@ async def render(name: str, params: dict[str, Any]) -> str:
         The rendered text.
 
     Raises:
-        NotFoundError: No such template.
-        RuntimeError: Templates are disabled, or `templates_dir` does not exist.
+        NotFoundError: No such template, or `templates_dir` does not exist.
+        ValueError: Templates are disabled.
     """
     api = use_api()
     env = environment(api)
@@ -69,8 +73,7 @@ async def render(name: str, params: dict[str, Any]) -> str:
         template = env.get_template(name)
     except jinja2.TemplateNotFound:
         if not os.path.isdir(str(api.templates_dir)):
-            raise RuntimeError(
-                f"templates_dir {api.templates_dir!r} does not exist"
-            ) from None
+            # The client gets a 404; the developer needs to know why.
+            logger.warning("templates_dir %r does not exist", api.templates_dir)
         raise NotFoundError() from None
     return await template.render_async(**params)

@@ -9,18 +9,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 
-from spangle._internal.asgi import ASGIApp, Message
+from spangle._internal.asgi import (
+    TEST_CLIENT_EXTENSION,
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
 
 _APP_DONE: Message = {"type": "spangle.test.app_done"}
 
 
-class WebSocketRejected(Exception):
-    """The app refused the handshake.
+class WebSocketRejected(RuntimeError):
+    """The app refused the handshake (a `RuntimeError`, as in spangle 0.11).
 
     Attributes:
         status_code (`int`): The HTTP status of the denial (403 for a close
@@ -62,21 +70,43 @@ class WebSocketClosed(RuntimeError):
         super().__init__(f"connection closed with code {code} {reason}".rstrip())
 
 
+def mark_test_scope(app: ASGIApp) -> ASGIApp:
+    """Wrap an app so that its scopes carry the test client's extension.
+
+    Args:
+        app: The ASGI app under test.
+
+    Returns:
+        The wrapped app.
+    """
+
+    async def marked(scope: Scope, receive: Receive, send: Send) -> None:
+        extensions = dict(scope.get("extensions") or {})
+        extensions[TEST_CLIENT_EXTENSION] = {}
+        await app({**scope, "extensions": extensions}, receive, send)
+
+    return marked
+
+
 def websocket_scope(
     path: str,
     subprotocols: list[str] | None,
-    params: dict[str, Any] | None,
-    headers: dict[str, str] | None,
+    params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None,
+    headers: Mapping[str, str] | Sequence[tuple[str, str]] | None,
     cookies: dict[str, str] | None,
+    host: str = "www.example.com",
+    client: tuple[str, int] = ("127.0.0.1", 123),
 ) -> dict[str, Any]:
     """Build the ASGI scope of a test handshake.
 
     Args:
         path: The request path, optionally with a query string.
         subprotocols: Subprotocols to offer.
-        params: Query parameters to add.
-        headers: Extra request headers.
+        params: Query parameters to add, a mapping or pairs.
+        headers: Extra request headers, a mapping or pairs (repeats kept).
         cookies: Cookies to send.
+        host: The `Host` header unless `headers` has one.
+        client: The client address.
 
     Returns:
         The `websocket` scope.
@@ -84,12 +114,13 @@ def websocket_scope(
     path, _, query = path.partition("?")
     if params:
         query = "&".join(filter(None, [query, urlencode(params, doseq=True)]))
+    pairs = headers.items() if isinstance(headers, Mapping) else headers or ()
     raw = [
         (name.lower().encode("latin-1"), value.encode("latin-1"))
-        for name, value in (headers or {}).items()
+        for name, value in pairs
     ]
     if all(name != b"host" for name, _ in raw):
-        raw.insert(0, (b"host", b"testserver"))
+        raw.insert(0, (b"host", host.encode("latin-1")))
     if cookies:
         cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
         raw.append((b"cookie", cookie.encode("latin-1")))
@@ -102,8 +133,8 @@ def websocket_scope(
         "asgi": {"version": "3.0", "spec_version": "2.4"},
         "http_version": "1.1",
         "scheme": "ws",
-        "server": ("testserver", 80),
-        "client": ("testclient", 50000),
+        "server": (host, 80),
+        "client": client,
         "root_path": "",
         "path": path,
         "raw_path": path.encode("utf-8"),
@@ -119,35 +150,79 @@ class AsyncWebsocketClient:
     """A WebSocket client talking to an app in-process.
 
     Attributes:
+        host (`str`): The host of the handshake.
+        path (`str`): The endpoint's path.
+        headers (`CIMultiDictProxy`): The handshake's request headers.
+        params (`MultiDictProxy`): The handshake's query parameters.
+        timeout (`float | None`): Seconds to wait for each message.
         accepted_subprotocol (`str | None`): The subprotocol the app accepted.
-        headers (`CIMultiDictProxy`): Extra headers of the handshake response.
+        response_headers (`CIMultiDictProxy`): Extra headers of the handshake
+            response.
         close_code (`int | None`): The close code once the connection has ended:
             the app's when it closed first, else the client's.
         close_reason (`str`): The close reason once the connection has ended.
     """
 
     def __init__(
-        self, app: ASGIApp, scope: dict[str, Any], timeout: float | None
+        self,
+        app: ASGIApp,
+        scope: dict[str, Any],
+        timeout: float | None,
+        raise_app_exceptions: bool = True,
     ) -> None:
-        """Prepare a connection; it opens on `async with`.
+        """Prepare a connection; it opens on `async with` or `connect()`.
 
         Args:
             app: The ASGI app.
             scope: The handshake scope.
             timeout: Seconds to wait for each message; `None` forever.
+            raise_app_exceptions: Re-raise what escaped the app when the
+                connection ends.
         """
         self._app = app
         self._scope = scope
         self._timeout = timeout
+        self._raise_app_exceptions = raise_app_exceptions
         self._to_app: asyncio.Queue[Message] = asyncio.Queue()
         self._to_client: asyncio.Queue[Message] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._client_gone = False
         self._disconnect: Message | None = None
         self.accepted_subprotocol: str | None = None
-        self.headers: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
+        self.response_headers: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
         self.close_code: int | None = None
         self.close_reason = ""
+
+    @property
+    def host(self) -> str:
+        """The host of the handshake (its `Host` header)."""
+        return self.headers.get("host", "")
+
+    @property
+    def path(self) -> str:
+        """The endpoint's path."""
+        return str(self._scope.get("path", ""))
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        """The handshake's request headers; repeated ones kept."""
+        return CIMultiDictProxy(
+            CIMultiDict(
+                (k.decode("latin-1"), v.decode("latin-1"))
+                for k, v in self._scope.get("headers", ())
+            )
+        )
+
+    @property
+    def params(self) -> MultiDictProxy[str]:
+        """The handshake's query parameters."""
+        raw = self._scope.get("query_string", b"").decode("latin-1")
+        return MultiDictProxy(MultiDict(parse_qsl(raw, keep_blank_values=True)))
+
+    @property
+    def timeout(self) -> float | None:
+        """Seconds to wait for each message; `None` waits forever."""
+        return self._timeout
 
     async def __aenter__(self) -> AsyncWebsocketClient:
         """Run the handshake.
@@ -160,6 +235,28 @@ class AsyncWebsocketClient:
                 that escaped the app is its `__cause__`.
             asyncio.TimeoutError: The app did not answer in time.
         """
+        await self.connect()
+        return self
+
+    async def connect(self, path: str | None = None) -> None:
+        """Run the handshake.
+
+        Args:
+            path: Another path to connect to, instead of the prepared one.
+
+        Raises:
+            WebSocketRejected: The app refused the handshake; an exception
+                that escaped the app is its `__cause__`.
+            asyncio.TimeoutError: The app did not answer in time.
+        """
+        if path is not None:
+            path, _, query = path.partition("?")
+            self._scope = {
+                **self._scope,
+                "path": path,
+                "raw_path": path.encode("utf-8"),
+                "query_string": query.encode("latin-1"),
+            }
         self._task = asyncio.create_task(self._run_app())
         self._to_app.put_nowait({"type": "websocket.connect"})
         try:
@@ -169,13 +266,13 @@ class AsyncWebsocketClient:
             raise
         if message["type"] == "websocket.accept":
             self.accepted_subprotocol = message.get("subprotocol")
-            self.headers = CIMultiDictProxy(
+            self.response_headers = CIMultiDictProxy(
                 CIMultiDict(
                     (k.decode("latin-1"), v.decode("latin-1"))
                     for k, v in message.get("headers", ())
                 )
             )
-            return self
+            return
         raise await self._refusal(message)
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -361,6 +458,9 @@ class AsyncWebsocketClient:
         except asyncio.TimeoutError:
             await self._cancel()
             raise
+        except Exception:
+            if self._raise_app_exceptions:
+                raise
 
     async def _cancel(self) -> None:
         task = self._task

@@ -118,7 +118,7 @@ async def test_a_same_origin_handshake_reaches_the_view() -> None:
     api = echo_api()
     async with (
         api.client() as client,
-        client.ws_connect("/ws", headers={"Origin": "http://testserver"}) as ws,
+        client.ws_connect("/ws", headers={"Origin": "http://www.example.com"}) as ws,
     ):
         assert await ws.receive() == "in"
 

@@ -46,15 +46,28 @@ def compile_ts(tsc: Path, folder: Path, usage: str) -> subprocess.CompletedProce
 
 def test_views_are_named_module_dot_class_with_their_first_route() -> None:
     source = render_urls_ts(urls.api)
-    assert '"tests.apps.urls.Post": "/u/{id}/{slug}",' in source
-    assert '"tests.apps.urls.Room": "/chat/rooms/{room}",' in source
+    assert '"tests.apps.urls.Post": tag`/u/${"id"}/${"slug"}`,' in source
+    assert '"tests.apps.urls.Room": tag`/chat/rooms/${"room"}`,' in source
+
+
+def test_the_module_has_the_0_11_shape() -> None:
+    source = render_urls_ts(urls.api)
+    for line in (
+        "type ViewName = ",
+        "type Params = {",
+        "const tag = (strings: TemplateStringsArray, ...keys: string[]) => {",
+        "const taggedViews = {",
+        "export const urlFor = <T extends ViewName>(",
+    ):
+        assert line in source
 
 
 def test_int_and_float_params_are_numbers_and_others_strings() -> None:
     source = render_urls_ts(urls.api)
-    assert '"tests.apps.urls.Post": { "id": number; "slug": string };' in source
-    assert '"tests.apps.urls.Tile": { "zoom": number; "name"' in source
-    assert '"tests.apps.urls.Room": { "room": string };' in source
+    post = '"tests.apps.urls.Post": {\n    id: number;\n    slug: string;\n  };'
+    assert post in source
+    assert '"tests.apps.urls.Tile": {\n    zoom: number;\n    name: string;' in source
+    assert '"tests.apps.urls.Room": {\n    room: string;\n  };' in source
 
 
 def test_a_view_without_params_takes_no_keys() -> None:
@@ -63,12 +76,23 @@ def test_a_view_without_params_takes_no_keys() -> None:
 
 
 def test_rest_string_params_are_marked_to_keep_slashes() -> None:
-    assert '"/files/{+path}"' in render_urls_ts(urls.api)
+    assert 'tag`/files/${"+path"}`' in render_urls_ts(urls.api)
 
 
-def test_an_api_without_routes_renders_an_empty_map() -> None:
+def test_an_api_without_routes_renders_empty_types() -> None:
     source = render_urls_ts(Api(static_dir=None))
-    assert "export type UrlParams = {\n};" in source
+    assert "export type ViewName = never;\nexport type Params = {\n};" in source
+
+
+def test_static_text_is_escaped_inside_the_template_literal() -> None:
+    api = Api(static_dir=None)
+
+    @api.route("/a`b$c")
+    class Odd:
+        async def on_get(self, req: Request, resp: Response) -> None:
+            pass
+
+    assert "tag`/a\\`b\\$c`" in render_urls_ts(api)
 
 
 def test_names_are_quoted_as_json_strings() -> None:

@@ -44,8 +44,8 @@ class Info:
 class Media:
     async def on_post(self, req: Request, resp: Response) -> None:
         media = await req.media()
-        if isinstance(media, dict):
-            resp.json = {"json": media}
+        if req.mimetype == "application/json":
+            resp.json = {"json": dict(media)}
             return
         out: dict[str, Any] = {}
         for key, value in media.items():

@@ -10,13 +10,14 @@ with the response reset first; after hooks still run once.
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from spangle._internal.asgi import Message, Receive, Scope, Send
+from spangle._internal.asgi import TEST_CLIENT_EXTENSION, Receive, Scope, Send
 from spangle._internal.views import Responder, ViewEntry
-from spangle.component import use_api
-from spangle.exceptions import MethodNotAllowedError, NotFoundError, SpangleError
+from spangle.component import api_ctx, use_api
+from spangle.exceptions import NotFoundError, SpangleError
 from spangle.models.http import Request, Response
 
 if TYPE_CHECKING:
@@ -65,17 +66,16 @@ async def serve_http(
                     # PERF: a call without `**{}` skips building keywords.
                     await responder(req, resp)
                 elif method == "OPTIONS":
-                    resp.status_code = 204
                     resp.headers["allow"] = entry.allow
         except Exception as exc:
             await _handle_error(compiled, req, resp, exc)
         if compiled.after_http:
             await _after(compiled, req, resp)
-        # PERF: `_respond` and `_render`, inlined: a call less a request.
+        # PERF: `Response.__call__`, inlined: a call less a request.
         try:
             start, body = resp._render(scope)
         except Exception as exc:
-            start, body = _render_failed(scope, resp, exc)
+            start, body = resp._render_failure(scope, exc)
         await send(start)
         if resp.streaming is None or method == "HEAD":
             await send(
@@ -114,7 +114,7 @@ async def serve_http_error(
     req = made.get("req") or Request(scope, receive, send)
     resp = made.get("resp") or Response()
     await _handle_error(compiled, req, resp, exc)
-    await _respond(compiled, scope, send, req, resp, scope["method"] != "HEAD")
+    await _respond(compiled, scope, receive, send, req, resp)
 
 
 def _resolve(
@@ -164,20 +164,15 @@ def _redirect_slash(scope: Scope, resp: Response, how: str) -> None:
 async def _respond(
     compiled: Compiled,
     scope: Scope,
+    receive: Receive,
     send: Send,
     req: Request,
     resp: Response,
-    with_body: bool,
 ) -> None:
-    """Run after hooks, render and send the response (no body for HEAD)."""
+    """Run after hooks, then send the response (no body for HEAD)."""
     if compiled.after_http:
         await _after(compiled, req, resp)
-    start, body = _render(scope, resp)
-    await send(start)
-    if resp.streaming is None or not with_body:
-        await send({"type": "http.response.body", "body": body if with_body else b""})
-    else:
-        await resp._stream(send)
+    await resp(scope, receive, send)
     if resp.reraise and resp._error is not None:
         raise resp._error
 
@@ -190,25 +185,6 @@ async def _after(compiled: Compiled, req: Request, resp: Response) -> None:
         await _handle_error(compiled, req, resp, exc)
 
 
-def _render(scope: Scope, resp: Response) -> tuple[Message, bytes]:
-    try:
-        return resp._render(scope)
-    except Exception as exc:
-        return _render_failed(scope, resp, exc)
-
-
-def _render_failed(
-    scope: Scope, resp: Response, exc: Exception
-) -> tuple[Message, bytes]:
-    # An unencodable header or JSON body is the app's bug: answer 500.
-    logger.error("cannot render the response", exc_info=exc)
-    resp._reset()
-    resp._error = exc
-    resp.status_code = 500
-    resp.text = "Internal Server Error"
-    return resp._render(scope)
-
-
 async def _handle_error(
     compiled: Compiled, req: Request, resp: Response, exc: Exception
 ) -> None:
@@ -216,7 +192,7 @@ async def _handle_error(
     resp._error = exc
     handler: Any = compiled.http_errors.find(type(exc))
     if handler is None:
-        _default_response(resp, exc)
+        _default_response(req, resp, exc)
         return
     try:
         await handler.on_error(req, resp, exc)
@@ -224,17 +200,28 @@ async def _handle_error(
         logger.exception("error handler %s failed", type(handler).__qualname__)
         resp._reset()
         resp._error = second
-        _default_response(resp, second, logged=True)
+        _default_response(req, resp, second, logged=True)
 
 
-def _default_response(resp: Response, exc: Exception, logged: bool = False) -> None:
+def _default_response(
+    req: Request, resp: Response, exc: Exception, logged: bool = False
+) -> None:
     if isinstance(exc, SpangleError):
         resp.status_code = exc.status_code
         resp.text = exc.message
-        if isinstance(exc, MethodNotAllowedError):
-            resp.headers["allow"] = ", ".join(exc.allowed_methods)
+        if exc.headers:
+            resp.headers.update(exc.headers)
         return
     if not logged:
         logger.error("unhandled %s in a view", type(exc).__qualname__, exc_info=exc)
     resp.status_code = 500
-    resp.text = "Internal Server Error"
+    api = api_ctx.get(None)
+    if api is not None and api.debug:
+        # Development mode, as in 0.11: the traceback is the page.
+        resp.text = "".join(traceback.format_exception(exc))
+    else:
+        resp.text = "Internal Server Error"
+    if TEST_CLIENT_EXTENSION in (req._scope.get("extensions") or ()):
+        # The test client raises it after the 500, as Starlette's does; a
+        # real server only gets the 500 and the log.
+        resp.reraise = True

@@ -28,19 +28,27 @@ def normalize_template(path: str) -> str:
 
 @dataclass(frozen=True)
 class Segment:
-    """One slash-separated piece of a template.
+    """One slash-separated piece of a template, or the spanning rest of it.
+
+    A parameter whose converter may match slashes (`rest_string`, or a
+    custom converter with its own `pattern`) makes its piece and every
+    piece after it one spanning segment, matched against the rest of the
+    path at once.
 
     Attributes:
-        text: The piece as written, e.g. `"{id:int}"` or `"users"`.
+        text: The piece as written, e.g. `"{id:int}"` or `"users"`; for a
+            spanning segment, the rest of the template (`"{p:rest_string}/x"`).
         regex: `None` for static text, else the compiled matcher.
         converters: `(param name, converter)` for each parameter, in order.
-        rest: Whether the piece is a `rest_string` parameter (matches slashes).
+        rest: Whether the segment spans slashes.
+        slashed: Names of the parameters whose values may hold slashes.
     """
 
     text: str
     regex: re.Pattern[str] | None
     converters: tuple[tuple[str, Callable[[str], Any]], ...]
     rest: bool
+    slashed: frozenset[str] = frozenset()
 
     @property
     def static(self) -> bool:
@@ -69,6 +77,27 @@ class Segment:
             return None
 
 
+class _Piece:
+    """The regex source and parameters of one piece of a template."""
+
+    def __init__(self, piece: str, converters: Converters | None) -> None:
+        self.text = piece
+        self.convs: list[tuple[str, Callable[[str], Any]]] = []
+        self.slashed: set[str] = set()
+        parts: list[str] = []
+        position = 0
+        for found in _PARAM.finditer(piece):
+            spec = resolve_converter(found[2], converters)
+            if spec.rest:
+                self.slashed.add(found[1])
+            parts.append(re.escape(piece[position : found.start()]))
+            parts.append(f"(?P<{found[1]}>{spec.pattern})")
+            self.convs.append((found[1], spec.convert))
+            position = found.end()
+        parts.append(re.escape(piece[position:]))
+        self.source = "".join(parts)
+
+
 def compile_template(template: str, converters: Converters | None) -> list[Segment]:
     """Split a normalized template into segments.
 
@@ -77,43 +106,35 @@ def compile_template(template: str, converters: Converters | None) -> list[Segme
         converters: Custom converters for this route.
 
     Returns:
-        The segments; the root `/` is one empty static segment.
+        The segments; the root `/` is one empty static segment. From the
+        first parameter that may match slashes on, the rest of the template
+        is one spanning segment.
 
     Raises:
-        ValueError: An unknown converter, a repeated parameter name, or a
-            `rest_string` parameter that is not a whole last segment.
+        ValueError: An unknown converter, or a repeated parameter name.
     """
-    pieces = template[1:].split("/")
-    segments: list[Segment] = []
+    pieces = [_Piece(piece, converters) for piece in template[1:].split("/")]
     seen: set[str] = set()
-    for index, piece in enumerate(pieces):
-        segment = _compile_piece(piece, converters)
-        for name, _ in segment.converters:
+    for piece in pieces:
+        for name, _ in piece.convs:
             if name in seen:
                 raise ValueError(f"parameter {name!r} repeats in {template!r}")
             seen.add(name)
-        if segment.rest and index != len(pieces) - 1:
-            raise ValueError(f"rest_string must be the last segment of {template!r}")
-        segments.append(segment)
+    segments: list[Segment] = []
+    for index, piece in enumerate(pieces):
+        if piece.slashed:
+            segments.append(_spanning(pieces[index:]))
+            break
+        regex = re.compile(piece.source) if piece.convs else None
+        segments.append(Segment(piece.text, regex, tuple(piece.convs), False))
     return segments
 
 
-def _compile_piece(piece: str, converters: Converters | None) -> Segment:
-    params = list(_PARAM.finditer(piece))
-    if not params:
-        return Segment(piece, None, (), False)
-    regex_parts: list[str] = []
-    convs: list[tuple[str, Callable[[str], Any]]] = []
-    rest = False
-    position = 0
-    for found in params:
-        spec = resolve_converter(found[2], converters)
-        if spec.rest and (len(params) > 1 or found.span() != (0, len(piece))):
-            raise ValueError(f"rest_string must fill its segment in {piece!r}")
-        rest = rest or spec.rest
-        regex_parts.append(re.escape(piece[position : found.start()]))
-        regex_parts.append(f"(?P<{found[1]}>{spec.pattern})")
-        convs.append((found[1], spec.convert))
-        position = found.end()
-    regex_parts.append(re.escape(piece[position:]))
-    return Segment(piece, re.compile("".join(regex_parts)), tuple(convs), rest)
+def _spanning(pieces: list[_Piece]) -> Segment:
+    return Segment(
+        "/".join(piece.text for piece in pieces),
+        re.compile(re.escape("/").join(piece.source for piece in pieces)),
+        tuple(conv for piece in pieces for conv in piece.convs),
+        True,
+        frozenset(name for piece in pieces for name in piece.slashed),
+    )

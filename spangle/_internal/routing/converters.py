@@ -11,7 +11,14 @@ REST = "rest_string"
 
 
 class ConverterSpec(NamedTuple):
-    """How one path parameter is matched and converted."""
+    """How one path parameter is matched and converted.
+
+    Attributes:
+        pattern: The regex its value matches.
+        convert: The function turning the matched text into the value.
+        rest: Whether the value may hold slashes: `rest_string`, and custom
+            converters with a `pattern` of their own.
+    """
 
     pattern: str
     convert: Callable[[str], Any]
@@ -45,7 +52,11 @@ def resolve_converter(name: str | None, custom: Converters | None) -> ConverterS
     key = name or "default"
     if custom and key in custom:
         func = custom[key]
-        return ConverterSpec(getattr(func, "pattern", _SEGMENT), func, False)
+        pattern = getattr(func, "pattern", None)
+        if pattern is None:
+            return ConverterSpec(_SEGMENT, func, False)
+        # Its own pattern may match slashes (0.11 matched it on the whole path).
+        return ConverterSpec(pattern, func, True)
     try:
         return BUILTIN[key]
     except KeyError:

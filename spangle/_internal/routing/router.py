@@ -132,7 +132,8 @@ class RouteTable(Generic[T]):
             params: Values of the template's parameters.
 
         Returns:
-            The path, each parameter percent-quoted (`rest_string` keeps slashes).
+            The path, each parameter percent-quoted (one whose converter may
+            match slashes keeps them).
 
         Raises:
             KeyError: The target is not registered, or a parameter is missing.
@@ -150,7 +151,7 @@ class RouteTable(Generic[T]):
             for name, _ in segment.converters:
                 if name not in values:
                     raise KeyError(f"missing parameter {name!r} for {template!r}")
-                safe = "/" if segment.rest else ""
+                safe = "/" if name in segment.slashed else ""
                 value = quote(str(values[name]), safe=safe)
                 text = _replace_param(text, name, value)
             pieces.append(text)

@@ -56,9 +56,38 @@ def test_rest_string_matches_slashes() -> None:
     assert table.lookup("/files/") is None
 
 
-def test_rest_string_must_be_last() -> None:
-    with pytest.raises(ValueError, match="last"):
-        _table("/{p:rest_string}/x")
+def test_rest_string_may_stand_in_the_middle() -> None:
+    table = _table("/{p:rest_string}/x")
+    found = table.lookup("/a/b/x")
+    assert found is not None
+    assert found[1] == {"p": "a/b"}
+    assert table.lookup("/a/b/y") is None
+
+
+def test_static_routes_win_over_a_spanning_one() -> None:
+    table = _table("/a/{p:rest_string}/x", "/a/b/x")
+    assert _target(table, "/a/b/x") == "/a/b/x"
+    assert _target(table, "/a/b/c/x") == "/a/{p:rest_string}/x"
+
+
+def test_a_custom_pattern_may_match_slashes() -> None:
+    def letters(value: str) -> str:
+        return value
+
+    letters.pattern = r"[a-z]+(/[a-z]+)+"  # type: ignore[attr-defined]
+    table: RouteTable[str] = RouteTable()
+    table.add("/c/{path:letters}", "t", {"letters": letters})
+    found = table.lookup("/c/ab/cd")
+    assert found is not None
+    assert found[1] == {"path": "ab/cd"}
+    assert table.lookup("/c/ab") is None
+
+
+def test_url_of_a_spanning_param_keeps_its_slashes() -> None:
+    table = _table("/{p:rest_string}/x/{n}")
+    assert table.path_for("/{p:rest_string}/x/{n}", {"p": "a/b", "n": "c/d"}) == (
+        "/a/b/x/c%2Fd"
+    )
 
 
 def test_params_inside_a_segment() -> None:

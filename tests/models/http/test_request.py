@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from multidict import MultiDictProxy
 
 from spangle import Api, Request, Response, UploadedFile
 from spangle._internal.asgi import Message
@@ -59,7 +60,7 @@ async def test_url_and_full_url_describe_the_request() -> None:
     seen = _capture(api, read, "/p")
     async with api.client() as client:
         await client.get("/p?a=1")
-    assert seen["value"] == ("/p", "a=1", "http://testserver/p?a=1")
+    assert seen["value"] == ("/p", "a=1", "http://www.example.com/p?a=1")
 
 
 async def test_params_keep_repeated_keys_and_blank_values() -> None:
@@ -285,17 +286,25 @@ async def _truncated(api: Api) -> int:
     return status[0]
 
 
-async def test_media_decodes_json_objects_with_dot_access() -> None:
+async def test_media_decodes_a_json_object_to_a_multidict_proxy_once() -> None:
     api = Api()
 
     async def read(req: Request) -> Any:
         media = await req.media()
-        return media.user.name, await req.media() is media
+        return type(media), media["user"]["name"], await req.media() is media
 
     seen = _capture(api, read)
     async with api.client() as client:
         await client.post("/", json={"user": {"name": "ann"}})
-    assert seen["value"] == ("ann", True)
+    assert seen["value"] == (MultiDictProxy, "ann", True)
+
+
+async def test_media_returns_a_json_array_as_a_list() -> None:
+    api = Api()
+    seen = _capture(api, lambda req: req.media())
+    async with api.client() as client:
+        await client.post("/", json=[1, 2])
+    assert seen["value"] == [1, 2]
 
 
 async def test_media_decodes_json_arrays_as_lists() -> None:
@@ -375,14 +384,14 @@ async def test_media_parse_as_overrides_content_type() -> None:
     assert seen["value"] == {"a": 1}
 
 
-async def test_media_of_an_unsupported_type_is_a_415() -> None:
+async def test_media_of_an_unsupported_type_is_a_400() -> None:
     api = Api()
     _capture(api, lambda req: req.media())
     async with api.client() as client:
         resp = await client.post(
             "/", content=b"abc", headers={"content-type": "text/csv"}
         )
-    assert resp.status_code == 415
+    assert resp.status_code == 400
 
 
 async def test_content_after_a_streamed_multipart_body_raises() -> None:

@@ -141,12 +141,12 @@ async def test_set_text_encodes_with_the_charset_it_names() -> None:
     assert resp.content == b"caf\xe9"
 
 
-async def test_set_text_with_an_unknown_charset_is_a_500() -> None:
+async def test_set_text_with_an_unknown_charset_raises_lookup_error() -> None:
     def fill(resp: Response) -> None:
         resp.set_text("x", "text/plain; charset=no-such-charset")
 
-    resp = await _serve(fill)
-    assert resp.status_code == 500
+    with pytest.raises(LookupError):
+        await _serve(fill)
 
 
 async def test_set_content_takes_a_content_type() -> None:
@@ -294,13 +294,9 @@ async def test_redirect_to_a_view_includes_the_root_path() -> None:
     assert raw.header("location") == "/app/target"
 
 
-@pytest.mark.parametrize(
-    "kwargs",
-    [{}, {"url": "/a", "view": object}],
-)
-def test_redirect_needs_exactly_one_target(kwargs: dict[str, object]) -> None:
+def test_redirect_needs_a_target() -> None:
     with pytest.raises(TypeError):
-        Response().redirect(**kwargs)  # type: ignore[arg-type]
+        Response().redirect()
 
 
 def test_redirect_needs_a_3xx_status() -> None:

@@ -1,0 +1,1 @@
+"""Behaviours of spangle 0.11 that code written for it relies on."""
