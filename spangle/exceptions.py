@@ -87,7 +87,7 @@ class TooLargeRequestError(SpangleError):
 
 
 class ParseError(SpangleError):
-    """The request body, query string or Cookie header is malformed (400)."""
+    """The request body or query string is malformed (400)."""
 
     status_code = 400
     default_message = "Bad Request"

@@ -9,7 +9,6 @@ from enum import Enum
 from typing import Any, NoReturn
 
 from multidict import MultiDict, MultiDictProxy
-from starlette.requests import cookie_parser
 
 from spangle._internal.asgi import (
     MAX_CLOSE_REASON_BYTES,
@@ -21,6 +20,7 @@ from spangle._internal.asgi import (
     encode_headers,
     is_sendable_close_code,
 )
+from spangle._internal.headers import parse_cookies
 from spangle._internal.query import parse_query
 from spangle._internal.scope_fields import UNSET, ScopeFields
 from spangle.exceptions import WebSocketDisconnect, WebSocketError
@@ -139,15 +139,11 @@ class Connection(ScopeFields):
 
     @property
     def cookies(self) -> dict[str, str]:
-        """Cookies sent with the handshake."""
+        """Cookies sent with the handshake; read as `Request.cookies` reads them."""
         if self._cookies is _UNSET:
-            cookies: dict[str, str] = {}
             # PERF: scan raw headers; the multidict may never be needed.
-            for name, value in self._scope["headers"]:
-                if name == b"cookie":
-                    cookies.update(cookie_parser(value.decode("latin-1")))
-            cookies.pop("", None)
-            self._cookies = cookies
+            sent = [v for k, v in self._scope["headers"] if k == b"cookie"]
+            self._cookies = parse_cookies(b"; ".join(sent).decode("latin-1"))
         return self._cookies
 
     @property
