@@ -41,6 +41,10 @@ class Api:
         routing (`RoutingStrategy`): The default trailing-slash strategy.
         default_route (`str | None`): Path whose view serves unmatched paths.
         max_upload_bytes (`int`): The largest request body accepted.
+        max_json_bytes (`int`): The largest JSON body `media()` decodes.
+        max_form_fields (`int`): The most fields of a form `media()` decodes.
+        max_form_files (`int`): The most files of a multipart form.
+        max_form_part_bytes (`int`): The largest multipart field (not file).
         ws_max_message_bytes (`int`): The largest WebSocket message accepted.
         allowed_origins (`list[str] | None`): Browser origins allowed to open
             WebSockets; `None` for same host only.
@@ -61,6 +65,10 @@ class Api:
         components: Sequence[type] | None = None,
         max_upload_bytes: int = 10 * MiB,
         ws_max_message_bytes: int = 1 * MiB,
+        max_json_bytes: int = 1 * MiB,
+        max_form_fields: int = 1000,
+        max_form_files: int = 1000,
+        max_form_part_bytes: int = 1 * MiB,
         allowed_origins: Iterable[str] | None = None,
     ) -> None:
         """Make an application.
@@ -81,6 +89,13 @@ class Api:
                 (close 1009 above).
             allowed_origins: Browser origins allowed to open WebSockets:
                 `None` for the same host and port as `Host`, `["*"]` for any.
+            max_json_bytes: The largest JSON body `media()` decodes (413
+                above): JSON is decoded on the event loop, about 40 ms a MiB.
+            max_form_fields: The most fields (urlencoded pairs or multipart
+                parts without a filename) `media()` decodes (413 above).
+            max_form_files: The most files of a multipart form (413 above).
+            max_form_part_bytes: The largest multipart field that is not a
+                file, held in memory (413 above).
         """
         self.debug = debug
         self.static_root = static_root
@@ -92,6 +107,10 @@ class Api:
         self.default_route = default_route
         self.max_upload_bytes = max_upload_bytes
         self.ws_max_message_bytes = ws_max_message_bytes
+        self.max_json_bytes = max_json_bytes
+        self.max_form_fields = max_form_fields
+        self.max_form_files = max_form_files
+        self.max_form_part_bytes = max_form_part_bytes
         self.allowed_origins = (
             None if allowed_origins is None else list(allowed_origins)
         )

@@ -10,7 +10,6 @@ import re
 from typing import NamedTuple
 
 
-
 def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
     """Split a `Content-Type` value into its media type and parameters.
 
