@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from spangle._internal.asgi import ASGIApp, Receive, Scope, Send
+from spangle._internal.asgi import ASGIApp, CloseCode, Receive, Scope, Send
 from spangle._internal.compiled import Compiled
 from spangle._internal.mount import (
     find_mount,
@@ -16,7 +16,7 @@ from spangle._internal.mount import (
 from spangle._internal.origin import OriginPolicy
 from spangle._internal.pipelines.http import serve_http
 from spangle._internal.pipelines.lifespan import serve_lifespan
-from spangle._internal.pipelines.websocket import serve_websocket
+from spangle._internal.pipelines.websocket import OpenConnections, serve_websocket
 from spangle.blueprint import Blueprint
 from spangle.component import api_ctx
 from spangle.error_handler import ErrorHandler
@@ -48,6 +48,8 @@ class Api:
         ws_max_message_bytes (`int`): The largest WebSocket message accepted.
         allowed_origins (`list[str] | None`): Browser origins allowed to open
             WebSockets; `None` for same host only.
+        ws_shutdown_timeout (`float`): Seconds the lifespan shutdown waits for
+            open WebSocket connections to close before cancelling their views.
     """
 
     def __init__(
@@ -65,11 +67,12 @@ class Api:
         components: Sequence[type] | None = None,
         max_upload_bytes: int = 10 * MiB,
         ws_max_message_bytes: int = 1 * MiB,
+        allowed_origins: Iterable[str] | None = None,
+        ws_shutdown_timeout: float = 5.0,
         max_json_bytes: int = 1 * MiB,
         max_form_fields: int = 1000,
         max_form_files: int = 1000,
         max_form_part_bytes: int = 1 * MiB,
-        allowed_origins: Iterable[str] | None = None,
     ) -> None:
         """Make an application.
 
@@ -89,6 +92,9 @@ class Api:
                 (close 1009 above).
             allowed_origins: Browser origins allowed to open WebSockets:
                 `None` for the same host and port as `Host`, `["*"]` for any.
+            ws_shutdown_timeout: Seconds the lifespan shutdown waits for open
+                WebSocket connections, closed with 1012, to end before it
+                cancels their views and runs the stop functions.
             max_json_bytes: The largest JSON body `media()` decodes (413
                 above): JSON is decoded on the event loop, about 40 ms a MiB.
             max_form_fields: The most fields (urlencoded pairs or multipart
@@ -114,7 +120,9 @@ class Api:
         self.allowed_origins = (
             None if allowed_origins is None else list(allowed_origins)
         )
+        self.ws_shutdown_timeout = ws_shutdown_timeout
         self._origin_policy = OriginPolicy(self.allowed_origins)
+        self._open_connections = OpenConnections()
         self._root = Blueprint()
         self._root._listeners.append(self._invalidate)
         self._components: dict[type, Any] = {}
@@ -184,6 +192,12 @@ class Api:
         if kind == "websocket":
             return serve_websocket(self, compiled, scope, receive, send)
         return _ignore()
+
+    async def _close_connections(self) -> None:
+        """Close the open WebSocket connections: the first shutdown function."""
+        await self._open_connections.close_all(
+            CloseCode.SERVICE_RESTART, self.ws_shutdown_timeout
+        )
 
     def _build(self) -> Compiled:
         self._compiled = Compiled(self)

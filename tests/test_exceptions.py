@@ -71,7 +71,7 @@ def test_websocket_disconnect_carries_code_and_reason() -> None:
     assert (WebSocketDisconnect().code, WebSocketDisconnect().reason) == (1005, "")
 
 
-def test_close_codes_are_the_rfc_6455_numbers() -> None:
+def test_close_codes_are_the_rfc_6455_and_iana_numbers() -> None:
     assert {code.name: code.value for code in CloseCode} == {
         "NORMAL": 1000,
         "GOING_AWAY": 1001,
