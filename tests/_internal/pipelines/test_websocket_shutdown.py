@@ -14,10 +14,9 @@ from typing import Any
 import pytest
 
 from spangle import Api, Connection
+from spangle._internal.asgi import Message
 from spangle._internal.ws_transport import websocket_scope
 from spangle.exceptions import WebSocketDisconnect
-
-Message = dict[str, Any]
 TIMEOUT = 5.0
 
 
