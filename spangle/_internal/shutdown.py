@@ -11,18 +11,22 @@ from __future__ import annotations
 import asyncio
 
 SHUTDOWN_CANCEL = "spangle: the server shut down"
+# What uvicorn cancels its tasks with when `--timeout-graceful-shutdown`
+# runs out: a view served by plain `uvicorn` ends the same way.
+_UVICORN_CANCEL = "Task cancelled, timeout graceful shutdown exceeded"
+_SHUTDOWN_CANCELS = frozenset((SHUTDOWN_CANCEL, _UVICORN_CANCEL))
 
 
 def is_shutdown_cancel(exc: asyncio.CancelledError) -> bool:
-    """Tell whether a cancellation is the shutdown's.
+    """Tell whether a cancellation is a server shutdown's.
 
     Args:
         exc: The cancellation.
 
     Returns:
-        Whether it carries `SHUTDOWN_CANCEL`.
+        Whether it carries `SHUTDOWN_CANCEL` or uvicorn's own message.
     """
-    return bool(exc.args) and exc.args[0] == SHUTDOWN_CANCEL
+    return bool(exc.args) and exc.args[0] in _SHUTDOWN_CANCELS
 
 
 def uncancel_current_task() -> None:

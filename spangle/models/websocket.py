@@ -422,9 +422,12 @@ class Connection(ScopeFields):
 
     def _cancelled(self, exc: asyncio.CancelledError) -> NoReturn:
         """Turn the shutdown's cancellation of a stuck view into a disconnect."""
-        if not (self.closed and is_shutdown_cancel(exc)):
+        if not is_shutdown_cancel(exc):
             raise exc
         uncancel_current_task()
+        if not self.closed:  # the server closed it without telling the view
+            self._end(_State.PEER_GONE)
+            self.close_code = CloseCode.SERVICE_RESTART
         raise WebSocketDisconnect(
             self.close_code or CloseCode.SERVICE_RESTART, self.close_reason
         ) from None
