@@ -6,6 +6,7 @@ It also keeps each Api's open connections, to close them at shutdown.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
 from collections.abc import Iterable
@@ -171,6 +172,9 @@ async def serve_websocket(
             await conn.close(CloseCode.NORMAL)
     except asyncio.CancelledError as exc:
         if not is_shutdown_cancel(exc):
+            # The server dropped the connection (hypercorn cancels every
+            # connection when its graceful timeout ends): tell the client.
+            await _end_on_cancel(conn)
             raise
         uncancel_current_task()  # the shutdown already logged it
         await _end_at_shutdown(conn)
@@ -182,6 +186,14 @@ async def serve_websocket(
                 await hook(conn)
         finally:
             del views[conn]
+
+
+async def _end_on_cancel(conn: Connection) -> None:
+    """Close with 1001 (going away) a connection whose server cancelled it."""
+    if conn._status is _State.OPEN:
+        # Bounded: a client that does not read would hold the cancellation.
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(conn.close(CloseCode.GOING_AWAY), _CANCEL_GRACE)
 
 
 async def _end_at_shutdown(conn: Connection) -> None:

@@ -17,6 +17,7 @@ from spangle import Api, Connection
 from spangle._internal.asgi import Message
 from spangle._internal.ws_transport import websocket_scope
 from spangle.exceptions import WebSocketDisconnect
+
 TIMEOUT = 5.0
 
 
@@ -220,14 +221,14 @@ async def test_a_handshake_still_in_a_hook_at_shutdown_is_refused_with_503() -> 
     await asyncio.wait_for(task, TIMEOUT)
 
 
-async def test_a_cancellation_that_is_not_the_shutdowns_still_cancels_the_view() -> (
-    None
-):
+async def test_a_cancellation_by_the_server_closes_with_1001_and_propagates() -> None:
     events: list[Any] = []
     served = Served(make_api(lambda c: _receive_until_disconnect(c, events), events))
     await served.start()
-    task = await served.connect(FakeSocket())
+    socket = FakeSocket()
+    task = await served.connect(socket)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert events == [("after", None)]
+    assert events == [("after", 1001)]
+    assert (await socket.next_sent())["code"] == 1001
