@@ -92,6 +92,7 @@ class Connection(ScopeFields):
         "_outbox",
         "_sends_left",
         "_owner",
+        "_closer",
         "_params",
         "_cookies",
         "_max_message_bytes",
@@ -118,6 +119,8 @@ class Connection(ScopeFields):
         self._outbox: Send = _closed_gate
         self._sends_left = _SENDS_PER_YIELD
         self._owner: asyncio.Task[Any] | None = None
+        #: The task sending a close made on the view's behalf.
+        self._closer: asyncio.Task[Any] | None = None
         self._state = _UNSET
         self._headers = _UNSET
         self._params: MultiDictProxy[str] = _UNSET
@@ -253,8 +256,12 @@ class Connection(ScopeFields):
         if self._status is _State.HANDSHAKE:
             self._end(_State.DENIED)
         elif self._status is _State.OPEN:
-            own = asyncio.current_task() is self._owner
-            self._end(_State.APP_CLOSED if own else _State.DROPPED)
+            task = asyncio.current_task()
+            if task is self._owner:
+                self._end(_State.APP_CLOSED)
+            else:
+                self._end(_State.DROPPED)
+                self._closer = task
         else:
             return
         self.close_code = status_code = int(status_code)  # a plain int on the wire

@@ -38,6 +38,10 @@ logger = logging.getLogger("spangle")
 # run its after-hooks and return.
 _CANCEL_GRACE = 1.0
 _SHUTDOWN_REASON = "server shutdown"
+# Seconds a view that ended waits for a close another task is still sending
+# for it (to a client slow to read), as long as Broadcast's default
+# `close_timeout`: returning sooner lets the server drop the close frame.
+_CLOSER_WAIT = 30.0
 
 
 class OpenConnections:
@@ -182,10 +186,23 @@ async def serve_websocket(
         await _handle_error(compiled, conn, exc)
     finally:
         try:
+            await _wait_for_closer(conn)
             for hook in compiled.after_ws:
                 await hook(conn)
         finally:
             del views[conn]
+
+
+async def _wait_for_closer(conn: Connection) -> None:
+    closer = conn._closer
+    if closer is None or closer.done():
+        return
+    try:
+        await asyncio.wait([closer], timeout=_CLOSER_WAIT)
+    except asyncio.CancelledError as exc:
+        if not is_shutdown_cancel(exc):
+            raise
+        uncancel_current_task()  # the shutdown stops the closer too
 
 
 async def _end_on_cancel(conn: Connection) -> None:

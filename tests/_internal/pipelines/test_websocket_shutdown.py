@@ -232,3 +232,32 @@ async def test_a_cancellation_by_the_server_closes_with_1001_and_propagates() ->
         await task
     assert events == [("after", 1001)]
     assert (await socket.next_sent())["code"] == 1001
+
+
+async def test_a_view_ends_only_once_a_close_made_for_it_was_sent() -> None:
+    events: list[Any] = []
+    close_started = asyncio.Event()
+    release = asyncio.Event()
+    closers: list[asyncio.Task[None]] = []
+
+    async def view(conn: Connection) -> None:
+        closers.append(asyncio.create_task(conn.close(1013, "too slow")))
+        await close_started.wait()  # the close waits on a slow socket
+        release.set()  # and is sent once the view has returned
+
+    served = Served(make_api(view, events))
+    await served.start()
+    socket = FakeSocket()
+
+    async def slow_send(message: Message) -> None:
+        if message["type"] == "websocket.close":
+            close_started.set()
+            await release.wait()
+            await asyncio.sleep(0)  # one turn later than the view's return
+            events.append("close sent")
+        await FakeSocket.send(socket, message)
+
+    socket.send = slow_send  # type: ignore[method-assign]
+    task = await served.connect(socket)
+    await asyncio.wait_for(task, TIMEOUT)
+    assert events == ["close sent", ("after", 1013)]
