@@ -82,5 +82,6 @@ def test_close_codes_are_the_rfc_6455_and_iana_numbers() -> None:
         "POLICY_VIOLATION": 1008,
         "MESSAGE_TOO_BIG": 1009,
         "INTERNAL_ERROR": 1011,
+        "SERVICE_RESTART": 1012,
         "TRY_AGAIN_LATER": 1013,
     }
