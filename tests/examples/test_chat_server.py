@@ -9,35 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.support.server import Server, run_server
+from tests.support.ws_client import (
+    close_code_after_reading_everything,
+    small_window_socket,
+)
 
 APP = "examples.chat.app:api"
 WAIT = 10.0
 MAX_POSTS = 20_000
 DROPPED = "dropped WebSocket /ws/chat"
 POST = json.dumps({"nick": "slow", "text": "x" * 500})
-
-
-def small_window_socket(port: int) -> socket.socket:
-    # A tiny receive buffer makes a client that stops reading back up quickly.
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect(("127.0.0.1", port))
-    return sock
-
-
-async def close_code_after_reading_everything(ws: ClientConnection) -> int | None:
-    for _ in range(MAX_POSTS):
-        try:
-            await asyncio.wait_for(ws.recv(), WAIT)
-        except ConnectionClosed as closed:
-            return None if closed.rcvd is None else closed.rcvd.code
-    raise AssertionError("the connection was never closed")
 
 
 async def feed_until_dropped(
