@@ -161,8 +161,8 @@ async def test_multipart_field_invalid_in_its_charset_is_a_400() -> None:
     assert raw.status == 400
 
 
-async def test_files_of_a_failed_multipart_parse_are_closed() -> None:
-    api = Api()
+def _file_recorder(api: Api) -> list[Any]:
+    """Route a view that parses the body and keeps the files it opened."""
     files: list[Any] = []
 
     @api.route("/")
@@ -173,6 +173,12 @@ async def test_files_of_a_failed_multipart_parse_are_closed() -> None:
             finally:
                 files.extend(req._files or ())
 
+    return files
+
+
+async def test_files_of_a_failed_multipart_parse_are_closed() -> None:
+    api = Api()
+    files = _file_recorder(api)
     body = _multipart(
         b'Content-Disposition: form-data; name="f"; filename="x"\r\n\r\nabc', end=False
     )
@@ -343,16 +349,7 @@ async def test_a_multipart_form_over_max_form_files_is_a_413() -> None:
 
 async def test_files_of_a_multipart_form_over_a_limit_are_closed() -> None:
     api = Api(max_form_files=2)
-    files: list[Any] = []
-
-    @api.route("/")
-    class View:
-        async def on_post(self, req: Request, resp: Response) -> None:
-            try:
-                await req.media()
-            finally:
-                files.extend(req._files or ())
-
+    files = _file_recorder(api)
     raw = await _post(api, MULTIPART, _file_parts(3))
     assert raw.status == 413
     assert len(files) == 2
