@@ -5,7 +5,8 @@ with uvicorn's wsproto implementation, as `spangle run` does (spangle
 through `spangle run` itself), opens N WebSockets from another process that
 then stay silent, and prints the server's resident memory (VmRSS) added per
 connection. The clients offer permessage-deflate, as browsers do; the
-server takes it only where it is turned on.
+server takes it only where it is turned on. Each connection echoes one
+message first: wsproto makes its compression state on first use.
 """
 
 from __future__ import annotations
@@ -95,6 +96,9 @@ async def _open(port: int, count: int) -> list[ClientConnection]:
     clients = [first]
     for _ in range(count - 1):
         clients.append(await connect(url, ping_interval=None))
+    for ws in clients:
+        await ws.send("hello")
+        assert await ws.recv() == "hello"
     return clients
 
 

@@ -47,12 +47,13 @@ def _objects(size: int) -> bytes:
 
 
 def _fields(count: int, size: int) -> bytes:
-    value = "%41" * (size // count // 3)
+    value = "%41" * ((size // count - 8) // 3)
     return "&".join(f"f{i}={value}" for i in range(count)).encode()
 
 
 FORM = "application/x-www-form-urlencoded"
 BODIES = {
+    "JSON 512 KiB": ("application/json", lambda: _objects(512 * 1024)),
     "JSON 1 MiB": ("application/json", lambda: _objects(MiB)),
     "JSON 10 MiB": ("application/json", lambda: _objects(10 * MiB - 4096)),
     "form 10 MiB, 1M fields": (

@@ -69,7 +69,7 @@ class Api:
         ws_max_message_bytes: int = 1 * MiB,
         allowed_origins: Iterable[str] | None = None,
         ws_shutdown_timeout: float = 5.0,
-        max_json_bytes: int = 1 * MiB,
+        max_json_bytes: int = 512 * 1024,
         max_form_fields: int = 1000,
         max_form_files: int = 1000,
         max_form_part_bytes: int = 1 * MiB,
@@ -96,7 +96,8 @@ class Api:
                 WebSocket connections, closed with 1012, to end before it
                 cancels their views and runs the stop functions.
             max_json_bytes: The largest JSON body `media()` decodes (413
-                above): JSON is decoded on the event loop, about 40 ms a MiB.
+                above): JSON is decoded on the event loop, about 60 ms a MiB
+                of small objects.
             max_form_fields: The most fields (urlencoded pairs or multipart
                 parts without a filename) `media()` decodes (413 above).
             max_form_files: The most files of a multipart form (413 above).

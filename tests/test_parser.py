@@ -4,6 +4,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from addict import Dict as AttrDict
 
 from spangle import Api, Request, Response
 from spangle.parser import UploadedFile
@@ -270,6 +271,22 @@ async def test_json_objects_inside_lists_have_dot_access() -> None:
     assert seen["media"].n.m == 1
 
 
+async def test_json_objects_behave_as_addict_builds_them() -> None:
+    api, seen = _api()
+    body = b'{"a": {"b": [1, {"c": 2}]}}'
+    await _post(api, b"application/json", body)
+    media = seen["media"]
+    expected = AttrDict({"a": {"b": [1, {"c": 2}]}})
+    assert media == expected
+    assert vars(media) == vars(expected)
+    media.new.deep = 1  # addict's auto-vivification
+    assert media["new"] == {"deep": 1}
+    media.freeze()
+    with pytest.raises(KeyError):
+        media.a.missing  # noqa: B018
+    assert media.a.b[1].c == 2
+
+
 async def test_json_of_exactly_max_json_bytes_is_decoded() -> None:
     api, seen = _limited(max_json_bytes=8)
     raw = await _post(api, b"application/json", b'["1234"]')
@@ -301,6 +318,14 @@ async def test_json_declared_over_max_json_bytes_is_refused_before_reading() -> 
         chunks=[b"[1,2,3,4]"],
     )
     assert raw.status == 413
+
+
+async def test_json_is_limited_to_512_kib_by_default() -> None:
+    api, _ = _api()
+    body = b'"' + b"x" * (512 * 1024 - 2) + b'"'
+    assert (await _post(api, b"application/json", body)).status == 200
+    raw = await _post(api, b"application/json", body + b" ")
+    assert (raw.status, raw.body) == (413, b"JSON body is over 524288 bytes")
 
 
 async def test_a_form_of_1000_fields_is_decoded_by_default() -> None:
