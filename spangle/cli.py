@@ -148,7 +148,7 @@ def _parser() -> argparse.ArgumentParser:
         "--ws-per-message-deflate",
         action="store_true",
         help="offer permessage-deflate compression to WebSocket clients (off "
-        "by default: about 40 KiB of server memory per connection)",
+        "by default: about 96 KiB of server memory per connection)",
     )
     run.add_argument(
         "--ws-ping-interval",
