@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: setup system-deps run test lint typecheck pytest bench bench-instructions autobahn clean
+.PHONY: setup system-deps run test lint typecheck docs docs-serve dist pytest bench bench-instructions autobahn clean
 
 setup: $(VENV)/.installed
 
@@ -26,10 +26,27 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
+# The docs site: --strict turns a broken link or reference into a failure.
+# (NO_MKDOCS_2_WARNING: Material's banner about its successor, not ours.)
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs
+
+docs: setup
+	$(MKDOCS) build --strict --site-dir site
+
+# Serves the docs on http://127.0.0.1:8001/spangle/, rebuilt on every change.
+docs-serve: setup
+	$(MKDOCS) serve --strict --dev-addr 127.0.0.1:8001
+
+# The sdist and the wheel in dist/, checked as the package index would.
+dist: setup
+	rm -rf dist
+	$(BIN)/python -m build
+	$(BIN)/twine check --strict dist/*
+
 pytest: setup system-deps
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+test: lint typecheck docs pytest
 
 bench: setup
 	bash bench/run.sh
@@ -47,4 +64,4 @@ autobahn: setup
 	bash scripts/autobahn/run.sh deflate --ws-per-message-deflate
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage .autobahn
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage site dist build .autobahn

@@ -16,7 +16,7 @@ if ! cat bench/requirements.txt pyproject.toml | cmp -s - "$STAMP" 2>/dev/null; 
     "$PYTHON" -m venv "$VENV"
     "$VENV/bin/python" -m pip install -q --upgrade pip
     "$VENV/bin/python" -m pip install -q -r bench/requirements.txt
-    "$VENV/bin/python" -m pip install -q -e .
+    "$VENV/bin/python" -m pip install -q -e '.[redis]'
     cat bench/requirements.txt pyproject.toml >"$STAMP"
 fi
 if ! command -v wrk >/dev/null; then

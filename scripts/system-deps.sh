@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs, only when missing:
 # redis-server (broadcast tests), chromium (browser tests), nodejs/npm (tsc),
-# wrk and valgrind (benchmark tools, smoke-tested).
+# wrk and valgrind (benchmark tools, smoke-tested), curl (the getting-started
+# commands the doc tests run).
 set -euo pipefail
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
@@ -10,6 +11,7 @@ command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 command -v wrk >/dev/null || missing+=(wrk)
 command -v valgrind >/dev/null || missing+=(valgrind)
+command -v curl >/dev/null || missing+=(curl)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

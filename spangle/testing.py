@@ -11,10 +11,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
 from addict import Dict as AttrDict
-from asgi_lifespan import LifespanManager
 from multidict import CIMultiDict, CIMultiDictProxy
+
+from spangle._internal.extras import missing_extra
+
+try:
+    import httpx
+    from asgi_lifespan import LifespanManager
+except ImportError as error:
+    raise missing_extra("spangle.testing", "testing", error) from error
 
 from spangle._internal.asgi import ASGIApp
 from spangle._internal.ws_transport import (

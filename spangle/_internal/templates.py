@@ -6,10 +6,14 @@ import os
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
-import jinja2
-
+from spangle._internal.extras import missing_extra
 from spangle.component import use_api
 from spangle.exceptions import NotFoundError
+
+try:
+    import jinja2
+except ImportError as error:
+    raise missing_extra("Response.load_template()", "jinja", error) from error
 
 if TYPE_CHECKING:
     from spangle.api import Api

@@ -1,4 +1,4 @@
-"""Broadcast messages to connections across processes and hosts (SPEC §7).
+"""Broadcast messages to connections across processes and hosts.
 
 ```python
 class Hub(Broadcast):

@@ -181,17 +181,31 @@ def run_server(
         stderr=subprocess.STDOUT,
         text=True,
     )
-    running = Server(port, process)
-    running._reader = threading.Thread(
-        target=_pump, args=(process.stdout, running._queue), daemon=True
-    )
-    running._reader.start()
+    running = watch(process, port)
     try:
         if expect_start:
             running.wait_for_line(ready)
         yield running
     finally:
         stop(running)
+
+
+def watch(process: subprocess.Popen[str], port: int) -> Server:
+    """Collect what a started server process prints, line by line.
+
+    Args:
+        process: The process, its stdout a text pipe (stderr merged into it).
+        port: The port it serves on.
+
+    Returns:
+        The server; `stop` it when done.
+    """
+    running = Server(port, process)
+    running._reader = threading.Thread(
+        target=_pump, args=(process.stdout, running._queue), daemon=True
+    )
+    running._reader.start()
+    return running
 
 
 def stop(server: Server) -> int:

@@ -13,12 +13,17 @@ import logging
 import time
 from typing import Any
 
-from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from spangle._internal.extras import missing_extra
+
+try:
+    from redis.asyncio import Redis
+    from redis.asyncio.client import PubSub
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import RedisError
+except ImportError as error:
+    raise missing_extra("Broadcast on Redis", "redis", error) from error
 
 from spangle.broadcast.backends.base import BroadcastBackend, Deliver, Message
 from spangle.broadcast.errors import BroadcastUnavailable
