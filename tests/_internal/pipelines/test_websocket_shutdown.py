@@ -261,3 +261,13 @@ async def test_a_view_ends_only_once_a_close_made_for_it_was_sent() -> None:
     task = await served.connect(socket)
     await asyncio.wait_for(task, TIMEOUT)
     assert events == ["close sent", ("after", 1013)]
+
+
+async def test_uvicorns_graceful_timeout_cancellation_is_a_1012_disconnect() -> None:
+    events: list[Any] = []
+    served = Served(make_api(lambda c: _send_until_disconnect(c, events), events))
+    await served.start()
+    task = await served.connect(FakeSocket(reads=False))
+    task.cancel("Task cancelled, timeout graceful shutdown exceeded")
+    await asyncio.wait_for(task, TIMEOUT)
+    assert events == [("view", 1012, ""), ("after", 1012)]
