@@ -34,7 +34,8 @@ class Compiled:
         http_errors: Error handler lookup among handlers with `on_error`.
         before_http, after_http: `on_request` of hook instances, in order.
         before_ws, after_ws: `on_ws` of hook instances, in order.
-        startup, shutdown: Lifespan functions in SPEC order.
+        startup, shutdown: Lifespan functions in SPEC order; the shutdown
+            first closes the open WebSocket connections.
         default: The endpoint served for unmatched paths, or `None`.
         mounts: `(prefix, app)` pairs, longest prefix first, root excluded.
         mount_prefixes: Their prefixes (and `/favicon.ico` when the Api has
@@ -92,7 +93,12 @@ class Compiled:
         components = list(api._components.values())
         functions = api.lifespan_handlers
         self.startup = [*_methods(components, "startup"), *functions["startup"]]
-        self.shutdown = [*functions["shutdown"], *_methods(components, "shutdown")]
+        self.shutdown = [
+            # Views still running would find the components shut down.
+            api._close_connections,
+            *functions["shutdown"],
+            *_methods(components, "shutdown"),
+        ]
         mounts = sorted(api._mounts.items(), key=lambda item: -len(item[0]))
         self.mounts = [(prefix, app) for prefix, app in mounts if prefix]
         self.mount_prefixes = tuple(prefix for prefix, _ in self.mounts)

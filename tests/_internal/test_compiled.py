@@ -68,4 +68,4 @@ def test_lifespan_order_is_component_startups_then_start_functions() -> None:
     compiled = Compiled(api)
     db = api._components[Db]
     assert compiled.startup == [db.startup, start]
-    assert compiled.shutdown == [stop, db.shutdown]
+    assert compiled.shutdown == [api._close_connections, stop, db.shutdown]
