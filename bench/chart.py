@@ -1,7 +1,8 @@
-"""Draw the ratios of bench/results/latest.json as a PNG, one panel a figure.
+"""Draw bench/results/latest.json: the ratios, and the fan-out's round trips.
 
-`python -m bench.chart` (in bench/.venv) writes docs/performance.png;
-`--out PATH` writes elsewhere.
+`python -m bench.chart` (in bench/.venv) writes docs/performance.png (one
+panel a figure) and, when the fan-out ran, docs/fanout.png (p95 against
+clients, one line a row); `--out` and `--fanout-out` write elsewhere.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ matplotlib.use("Agg")  # no display: render to a file
 import matplotlib.pyplot as plt  # noqa: E402
 
 from bench.report import BASELINE, METRICS, SUBJECT, Metric  # noqa: E402
+from bench.scale_report import step_medians  # noqa: E402
 from bench.scenarios import ROOT  # noqa: E402
 
 DEFAULT_IN = ROOT / "bench" / "results" / "latest.json"
 DEFAULT_OUT = ROOT / "docs" / "performance.png"
+DEFAULT_FANOUT_OUT = ROOT / "docs" / "fanout.png"
 COLORS = {BASELINE: "#9e9e9e", SUBJECT: "#d4380d"}
 PEER_COLOR = "#4a6fa5"
 Bars = tuple[list[str], list[float], float, str]
@@ -103,14 +106,67 @@ def draw(document: dict[str, Any], out: Path) -> None:
     plt.close(fig)
 
 
+FANOUT_COLORS = {"raw": "#000000", "broadcast": "#d4380d"}
+
+
+def draw_fanout(document: dict[str, Any], out: Path) -> None:
+    """Draw the fan-out's p95 round trip against clients, one line a row.
+
+    Each point is the median, over the rounds that measured that step, of
+    the step's 95th percentile; the dashed line is the bound.
+
+    Args:
+        document: The decoded latest.json, with a `scale` part.
+        out: The PNG path.
+    """
+    fanout = document["scale"]["fanout"]
+    bound = document.get("scale_settings", {}).get("bound_ms", 500.0)
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for name, runs in fanout.items():
+        medians = step_medians(runs)
+        if not medians:
+            continue
+        style = {"linewidth": 2.2} if name in FANOUT_COLORS else {"linewidth": 1.2}
+        ax.plot(
+            list(medians),
+            list(medians.values()),
+            marker="o",
+            markersize=3,
+            label=name,
+            color=FANOUT_COLORS.get(name),
+            **style,
+        )
+    ax.axhline(bound, color="#888888", linestyle="--", linewidth=1)
+    ax.set_xlabel("clients")
+    ax.set_ylabel("p95 broadcast round trip, ms (median of rounds)")
+    ax.set_ylim(0, bound * 1.6)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    machine = document["machine"]
+    ax.set_title(
+        f"Fan-out through the server ({document['date']}, {machine['cores']} cores)",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
 def main() -> None:
-    """Read the results, write the chart."""
+    """Read the results, write the charts."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--results", type=Path, default=DEFAULT_IN)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--fanout-out", type=Path, default=DEFAULT_FANOUT_OUT)
     args = parser.parse_args()
-    draw(json.loads(args.results.read_text()), args.out)
-    print(f"wrote {args.out}")
+    document = json.loads(args.results.read_text())
+    if any(document["results"].get(m.key) for m in METRICS):
+        draw(document, args.out)
+        print(f"wrote {args.out}")
+    if document.get("scale", {}).get("fanout"):
+        draw_fanout(document, args.fanout_out)
+        print(f"wrote {args.fanout_out}")
 
 
 if __name__ == "__main__":

@@ -15,10 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -27,6 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.scenarios.redis_server import redis_server  # noqa: E402
 from spangle.broadcast import Broadcast  # noqa: E402
 from spangle.models.websocket import Connection  # noqa: E402
 
@@ -122,44 +120,6 @@ async def measure(url: str, n: int, kind: str) -> tuple[float, float, float]:
     return statistics.median(publishes) * 1000, median * 1000, n / median
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_redis() -> tuple[subprocess.Popen[bytes], str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit("redis-server is not installed (scripts/system-deps.sh)")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-                sock.sendall(b"PING\r\n")
-                if sock.recv(16).startswith(b"+PONG"):
-                    return process, f"redis://127.0.0.1:{port}/0"
-        except OSError:
-            time.sleep(0.02)
-    process.kill()
-    raise SystemExit("redis-server did not start")
-
-
 async def run(counts: list[int], redis_url: str) -> None:
     print(f"one publish, median of {ROUNDS} rounds, until every subscriber has it")
     header = (
@@ -188,17 +148,13 @@ def main() -> None:
         "--uvloop", action="store_true", help="run on uvloop, as uvicorn does"
     )
     args = parser.parse_args()
-    redis, url = start_redis()
-    try:
+    with redis_server() as (url, _):
         if args.uvloop:
             import uvloop
 
             uvloop.run(run(args.counts, url))
         else:
             asyncio.run(run(args.counts, url))
-    finally:
-        redis.kill()
-        redis.wait()
 
 
 if __name__ == "__main__":

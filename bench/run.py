@@ -21,7 +21,9 @@ from importlib import metadata
 from statistics import median
 from typing import Any
 
+from bench import scale, scale_report
 from bench.apps import MODULES, NAMES
+from bench.apps.fanout import ROWS
 from bench.report import BASELINE, BY_KEY, add_ratios, render
 from bench.scenarios import ROOT, ScenarioError, run_child
 from bench.scenarios.server import (
@@ -34,7 +36,10 @@ from bench.scenarios.server import (
 )
 
 RESULTS = ROOT / "bench" / "results"
-SCENARIOS = ("inproc_ws", "inproc_http", "server", "memory", "routing")
+SCENARIOS = (
+    *("inproc_ws", "inproc_http", "server", "memory", "routing"),
+    *("fanout", "connections"),
+)
 PACKAGES = (
     *("spangle", "starlette", "fastapi", "litestar", "falcon", "blacksheep"),
     *("uvicorn", "uvloop", "httptools", "websockets"),
@@ -335,7 +340,58 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="uvicorn's WebSocket implementation for the server scenario "
         f"(default {WS_IMPLEMENTATION}, uvicorn's own; spangle run uses wsproto)",
     )
+    parser.add_argument(
+        "--steps",
+        help="fan-out: comma-separated client counts (default: 250 to 12,000)",
+    )
+    parser.add_argument("--rounds", type=int, help="fan-out: rounds (default 3)")
+    parser.add_argument(
+        "--rows",
+        help="fan-out: comma-separated subset of " + ",".join(ROWS) + " (default all)",
+    )
     return parser.parse_args(argv)
+
+
+def scale_settings(args: argparse.Namespace) -> scale.ScaleSettings:
+    """Return the scale scenarios' settings, with the command line's changes."""
+    settings = scale.QUICK if args.quick else scale.FULL
+    if args.steps:
+        steps = tuple(int(n) for n in args.steps.split(",") if n)
+        if list(steps) != sorted(set(steps)) or not steps or steps[0] < 1:
+            raise SystemExit("--steps: increasing positive client counts")
+        settings = replace(settings, steps=steps)
+    if args.rounds is not None:
+        settings = replace(settings, rounds=max(1, args.rounds))
+    if args.rows:
+        rows = tuple(n for n in args.rows.split(",") if n)
+        unknown = [n for n in rows if n not in ROWS]
+        if unknown:
+            raise SystemExit(f"unknown rows: {', '.join(unknown)}")
+        settings = replace(settings, rows=rows)
+    return settings
+
+
+def render_scale(results: scale.ScaleResults, s: scale.ScaleSettings) -> str:
+    """Render the fan-out and connections tables, and their targets."""
+    parts = []
+    checks = []
+    if results.fanout:
+        rows = scale_report.summarize(results.fanout, s.bound_ms)
+        parts.append(scale_report.render_fanout(rows, s.bound_ms))
+        checks += scale_report.fanout_targets(rows)
+    if results.connections:
+        parts.append(scale_report.render_connections(results.connections))
+        top = max(s.connection_steps)
+        checks += scale_report.connection_targets(results.connections, top)
+        for name in s.connection_rows[1:]:
+            added = scale_report.added_objects(results.connections, name, top)
+            parts.append(
+                f"Tracked objects per connection {name} adds to raw's at {top:,}: "
+                + scale_report.render_added(added)
+            )
+    if checks:
+        parts.append(scale_report.render_checks(checks))
+    return "\n\n".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -358,25 +414,52 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     info = machine(settings.ws)
     results: Results = {}
+    scaled = scale.ScaleResults()
+    scale_config = scale_settings(args)
     runners: dict[str, Callable[[], None]] = {
         "inproc_ws": lambda: run_inproc(results, "ws", names, settings),
         "inproc_http": lambda: run_inproc(results, "http", names, settings),
         "server": lambda: run_server(results, names, settings),
         "memory": lambda: run_memory(results, names, settings),
         "routing": lambda: run_routing(results, names, settings),
+        "fanout": lambda: scale.run_fanout(scaled, scale_config, log),
+        "connections": lambda: scale.run_connections(scaled, scale_config, log),
     }
     for scenario in scenarios:
         log(f"{scenario}:")
         runners[scenario]()
     for key, entries in results.items():
         add_ratios(BY_KEY[key], entries)
-    table = render(results, names)
+    table = render(results, names) if results else ""
+    scale_tables = render_scale(scaled, scale_config)
+    table = "\n\n".join(part for part in (table, scale_tables) if part)
     elapsed = time.monotonic() - started
     print(table)
     print(f"\n{'quick' if args.quick else 'full'} run, {elapsed:.0f} s")
-    write(info, settings, results, table, elapsed, quick=args.quick)
+    write(
+        info,
+        settings,
+        results,
+        table,
+        elapsed,
+        quick=args.quick,
+        scaled=scaled,
+        scale_config=scale_config,
+    )
     failed = any("error" in e for entries in results.values() for e in entries.values())
+    failed |= scale_failed(scaled)
     return 1 if failed else 0
+
+
+def scale_failed(scaled: scale.ScaleResults) -> bool:
+    """Tell whether a scale measurement failed outright.
+
+    A fan-out run ends with a step over the bound by design; only a row
+    whose first step failed (its server did not serve) counts as failed.
+    """
+    runs = [run for runs in scaled.fanout.values() for run in runs]
+    runs += list(scaled.connections.values())
+    return any(not run or ("error" in run[0] and "p95" not in run[0]) for run in runs)
 
 
 def write(
@@ -386,6 +469,8 @@ def write(
     table: str,
     elapsed: float,
     quick: bool,
+    scaled: scale.ScaleResults | None = None,
+    scale_config: scale.ScaleSettings | None = None,
 ) -> None:
     """Write bench/results/latest.json and latest.md."""
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -396,6 +481,8 @@ def write(
         "machine": info,
         "settings": asdict(settings),
         "results": results,
+        "scale": asdict(scaled) if scaled is not None else {},
+        "scale_settings": asdict(scale_config) if scale_config is not None else {},
     }
     (RESULTS / "latest.json").write_text(json.dumps(document, indent=2) + "\n")
     (RESULTS / "latest.md").write_text(

@@ -29,5 +29,6 @@ if [ "${1:-}" = instructions ]; then
 fi
 status=0
 "$VENV/bin/python" -m bench.run "$@" || status=$?
-"$VENV/bin/python" -m bench.chart --out bench/results/latest.png || status=$?
+"$VENV/bin/python" -m bench.chart --out bench/results/latest.png \
+    --fanout-out bench/results/fanout.png || status=$?
 exit "$status"

@@ -66,7 +66,8 @@ SERVER_CPUS = {_CPUS[0]}
 LOAD_CPUS = {_CPUS[-1]}
 
 
-def _pin(cpus: set[int]) -> None:
+def pin(cpus: set[int]) -> None:
+    """Keep this process on the given cores (a child's `preexec_fn`)."""
     os.sched_setaffinity(0, cpus)
 
 
@@ -134,11 +135,11 @@ def uvicorn(
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
-            preexec_fn=partial(_pin, SERVER_CPUS),
+            preexec_fn=partial(pin, SERVER_CPUS),
         )
         server = Server(port, process, log)
         try:
-            _wait_ready(server, ready_timeout)
+            wait_ready(server, ready_timeout)
             yield server
         finally:
             process.terminate()
@@ -149,7 +150,12 @@ def uvicorn(
                 process.wait(STOP_TIMEOUT)
 
 
-def _wait_ready(server: Server, timeout: float) -> None:
+def wait_ready(server: Server, timeout: float) -> None:
+    """Wait until the server answers `GET /` with "Hello, world!".
+
+    Raises:
+        ScenarioError: It exited, answered otherwise, or took too long.
+    """
     deadline = time.monotonic() + timeout
     url = f"http://127.0.0.1:{server.port}/"
     while time.monotonic() < deadline:
@@ -196,7 +202,7 @@ class EchoClients:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            preexec_fn=partial(_pin, LOAD_CPUS),
+            preexec_fn=partial(pin, LOAD_CPUS),
         )
         if self._read_line(READY_TIMEOUT).strip() != "ready":
             raise ScenarioError(f"ws client: {_tail(self._process)}")
@@ -336,7 +342,7 @@ def wrk(port: int, seconds: int, connections: int = WRK_CONNECTIONS) -> str:
         [*command, f"http://127.0.0.1:{port}/"],
         capture_output=True,
         text=True,
-        preexec_fn=partial(_pin, LOAD_CPUS),
+        preexec_fn=partial(pin, LOAD_CPUS),
         timeout=seconds + 30,
         check=False,
     )
