@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import TracebackType
 
-from spangle.broadcast._fanout import Fanout, Mailbox, Subscription
+from spangle.broadcast._fanout import Box, Fanout, Subscription
 from spangle.broadcast._members import Member, Members
 from spangle.broadcast.backends import BroadcastBackend, Message, backend_for_url
 from spangle.broadcast.errors import (
@@ -228,9 +228,11 @@ class Broadcast:
 
         Text messages become text frames, binary ones binary frames. The
         connection leaves by itself when it closes: at once when a send to
-        it fails, else within `sweep_interval`. Joining several channels
-        uses one queue and one sending task per connection. Joining a
-        channel twice does nothing.
+        it fails, else within `sweep_interval`. A publish sends to the
+        connection at once; only while a send to it has to wait (its client
+        reads slowly) are further messages queued, and a task sends them in
+        order. A connection joined to several channels has one queue for
+        them all. Joining a channel twice does nothing.
 
         Args:
             channel: The channel name.
@@ -295,7 +297,7 @@ class Broadcast:
                 "component of the Api or use `async with Broadcast(url) as hub:`"
             )
 
-    def _on_overflow(self, box: Mailbox, channel: str, empty: list[str]) -> None:
+    def _on_overflow(self, box: Box, channel: str, empty: list[str]) -> None:
         self.dropped += 1
         if isinstance(box, Member):
             self._members.evict(box, channel, empty)

@@ -1,7 +1,9 @@
 """Local fan-out: one upstream subscription per channel, bounded queues.
 
-A publish costs one `push` per local subscriber: an append and, when the
-subscriber is idle, one future wake-up. No task is made per message.
+A publish costs one `push` per local subscriber. For a `subscribe()`
+iterator that is an append and, when its consumer waits, one future wake-up;
+a joined connection is sent the message at once (see `_members`). No task is
+made per message.
 """
 
 from __future__ import annotations
@@ -13,25 +15,54 @@ from collections.abc import Callable, Iterable
 from spangle.broadcast.backends.base import BroadcastBackend, Message
 from spangle.broadcast.errors import SubscriberDropped
 
-__all__ = ["Fanout", "Mailbox", "Subscription"]
+__all__ = ["Box", "Fanout", "Mailbox", "Subscription"]
 
 
-class Mailbox:
+class Box:
+    """A local subscriber as the fan-out sees it.
+
+    Attributes:
+        channels (`tuple[str, ...]`): The channels feeding it (a tuple: most
+            subscribers have one, and a tuple of strings is not tracked by
+            the garbage collector).
+    """
+
+    __slots__ = ("channels",)
+
+    def __init__(self) -> None:
+        self.channels: tuple[str, ...] = ()
+
+    def push(self, message: Message) -> bool:
+        """Take a message.
+
+        Args:
+            message: The message.
+
+        Returns:
+            `False` when the subscriber fell behind and must be dropped.
+        """
+        raise NotImplementedError
+
+    def drop(self) -> None:
+        """Cut the subscriber off because it fell behind."""
+        raise NotImplementedError
+
+
+class Mailbox(Box):
     """A bounded queue of messages for one local subscriber.
 
     Attributes:
-        channels (`set[str]`): The channels feeding it.
         dropped (`bool`): Whether it overflowed and was cut off.
         closed (`bool`): Whether no message will be added any more.
     """
 
-    __slots__ = ("_items", "_limit", "_waiter", "channels", "dropped", "closed")
+    __slots__ = ("_items", "_limit", "_waiter", "dropped", "closed")
 
     def __init__(self, limit: int) -> None:
+        super().__init__()
         self._items: deque[Message] = deque()
         self._limit = limit
         self._waiter: asyncio.Future[None] | None = None
-        self.channels: set[str] = set()
         self.dropped = False
         self.closed = False
 
@@ -142,7 +173,7 @@ class Fanout:
     def __init__(
         self,
         backend: BroadcastBackend,
-        on_overflow: Callable[[Mailbox, str, list[str]], None],
+        on_overflow: Callable[[Box, str, list[str]], None],
     ) -> None:
         """Make an empty fan-out.
 
@@ -154,7 +185,7 @@ class Fanout:
                 channels it left without subscribers (to prune).
         """
         self._backend = backend
-        self._channels: dict[str, dict[Mailbox, None]] = {}
+        self._channels: dict[str, dict[Box, None]] = {}
         self._on_overflow = on_overflow
 
     def dispatch(self, channel: str, message: Message) -> None:
@@ -167,7 +198,7 @@ class Fanout:
         boxes = self._channels.get(channel)
         if not boxes:
             return
-        late: list[Mailbox] | None = None
+        late: list[Box] | None = None
         for box in boxes:
             if not box.push(message):
                 late = [box] if late is None else [*late, box]
@@ -177,38 +208,39 @@ class Fanout:
                 box.drop()
                 self._on_overflow(box, channel, empty)
 
-    async def add(self, channel: str, box: Mailbox) -> None:
-        """Subscribe a mailbox to a channel.
+    async def add(self, channel: str, box: Box) -> None:
+        """Subscribe a subscriber to a channel.
 
         Args:
             channel: The channel.
-            box: The mailbox.
+            box: The subscriber.
         """
         boxes = self._channels.get(channel)
         if boxes is None:
             boxes = self._channels[channel] = {}
         boxes[box] = None
-        box.channels.add(channel)
+        if channel not in box.channels:
+            box.channels = (*box.channels, channel)
         await self._backend.subscribe(channel)
 
-    async def remove(self, channel: str, box: Mailbox) -> None:
-        """Unsubscribe a mailbox from a channel; does nothing if not subscribed.
+    async def remove(self, channel: str, box: Box) -> None:
+        """Unsubscribe a subscriber from a channel; does nothing if not subscribed.
 
         Args:
             channel: The channel.
-            box: The mailbox.
+            box: The subscriber.
         """
         boxes = self._channels.get(channel)
         if boxes is not None:
             boxes.pop(box, None)
-        box.channels.discard(channel)
+        box.channels = tuple(c for c in box.channels if c != channel)
         await self.prune((channel,))
 
-    def detach(self, box: Mailbox) -> list[str]:
-        """Take a mailbox off all its channels at once.
+    def detach(self, box: Box) -> list[str]:
+        """Take a subscriber off all its channels at once.
 
         Args:
-            box: The mailbox.
+            box: The subscriber.
 
         Returns:
             The channels left without local subscribers; pass them to `prune`.
@@ -220,7 +252,7 @@ class Fanout:
                 boxes.pop(box, None)
                 if not boxes:
                     empty.append(channel)
-        box.channels.clear()
+        box.channels = ()
         return empty
 
     async def prune(self, channels: Iterable[str]) -> None:
@@ -242,6 +274,6 @@ class Fanout:
             channel: The channel.
 
         Returns:
-            How many mailboxes it feeds in this process.
+            How many subscribers it feeds in this process.
         """
         return len(self._channels.get(channel, ()))

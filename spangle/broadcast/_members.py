@@ -1,16 +1,28 @@
-"""Joined connections: one queue and one sending task per connection.
+"""Joined connections: sent each message at once while they keep up.
 
-A connection joined to several channels is fed by all of them through its one
-queue. It leaves when a send fails, when the periodic sweep finds it closed,
-or explicitly; if it falls behind it is closed with 1013.
+A publish sends the message to a joined connection straight from the
+publishing task: `Connection.send` runs as far as it can without waiting,
+which for a client that keeps up is the whole send. Only a connection whose
+send has to wait (its client reads slowly, the server's buffer is full) gets
+a task, which finishes that send and then the messages queued for it
+meanwhile, in order, then ends. So an idle joined connection costs no task,
+no future and no queue, and a publish to N connections costs about what a
+loop of N sends does.
+
+A connection leaves when a send fails, when the periodic sweep finds it
+closed, or explicitly; if its queue overflows it is closed with 1013.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
+from collections.abc import Coroutine, Generator
+from typing import Any
 
-from spangle.broadcast._fanout import Fanout, Mailbox
+from spangle.broadcast._fanout import Box, Fanout
+from spangle.broadcast.backends.base import Message
 from spangle.exceptions import WebSocketDisconnect
 from spangle.models.websocket import Connection
 
@@ -21,26 +33,115 @@ logger = logging.getLogger("spangle.broadcast")
 _TRY_AGAIN_LATER = 1013
 
 
-class Member(Mailbox):
-    """A joined connection: its mailbox and the task that sends it.
+class Member(Box):
+    """A joined connection.
 
     Attributes:
         conn (`Connection`): The connection.
-        task (`asyncio.Task | None`): The sending task.
+        task (`asyncio.Task | None`): The task catching up on a send that had
+            to wait and on what was queued meanwhile; `None` while the
+            connection keeps up.
+        closed (`bool`): Whether no message will be taken any more.
     """
 
-    __slots__ = ("conn", "task")
+    __slots__ = ("conn", "task", "closed", "_owner", "_queue")
 
-    def __init__(self, conn: Connection, limit: int) -> None:
-        super().__init__(limit)
+    def __init__(self, conn: Connection, owner: Members) -> None:
+        super().__init__()
         self.conn = conn
         self.task: asyncio.Task[None] | None = None
+        self.closed = False
+        self._owner = owner
+        # Made when the connection first falls behind, kept from then on.
+        self._queue: deque[Message] | None = None
+
+    def push(self, message: Message) -> bool:
+        """Send the message now, or queue it behind a send still in progress.
+
+        Args:
+            message: The message.
+
+        Returns:
+            `False` when the queue is full: the connection fell behind.
+        """
+        if self.closed:
+            return True
+        if self.task is None:
+            # PERF: the send runs here until it has to wait; a coroutine
+            # driven by hand instead of a task and a future per message.
+            sending = self.conn.send(message)
+            try:
+                waiting = sending.send(None)
+            except StopIteration:
+                return True
+            except Exception as exc:  # noqa: BLE001 - the send's own failure
+                self._owner.failed(self, exc)
+                return True
+            self.task = self._owner.catch_up(self, sending, waiting)
+            return True
+        queue = self._queue
+        if queue is None:
+            queue = self._queue = deque()
+        if len(queue) >= self._owner.limit:
+            return False
+        queue.append(message)
+        return True
+
+    def next_queued(self) -> Message | None:
+        """Take the oldest queued message, or `None` when none is left."""
+        queue = self._queue
+        return queue.popleft() if queue else None
+
+    def close(self, *, discard: bool) -> None:
+        """Take no more messages.
+
+        Args:
+            discard: Forget the queued messages instead of sending them.
+        """
+        self.closed = True
+        if discard and self._queue is not None:
+            self._queue.clear()
+
+    def drop(self) -> None:
+        """Cut the connection off because it fell behind."""
+        self.close(discard=True)
+
+
+class _Resumed:
+    """Awaits the rest of a coroutine already run up to its first wait.
+
+    Awaiting it from a task makes the coroutine that task's own from there
+    on: what the coroutine waits for, the task waits for, and a
+    cancellation of the task reaches the coroutine where it waits.
+    """
+
+    __slots__ = ("_coro", "_waiting")
+
+    def __init__(self, coro: Coroutine[Any, Any, None], waiting: Any) -> None:
+        self._coro = coro
+        self._waiting = waiting
+
+    def __await__(self) -> Generator[Any, None, None]:
+        coro, waiting = self._coro, self._waiting
+        while True:
+            try:
+                yield waiting
+            except BaseException as exc:  # the task's cancellation, passed on
+                try:
+                    waiting = coro.throw(exc)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    waiting = coro.send(None)
+                except StopIteration:
+                    return
 
 
 class Members:
     """The joined connections of one Broadcast."""
 
-    __slots__ = ("_fanout", "_limit", "_close_timeout", "_by_conn", "_evictions")
+    __slots__ = ("_fanout", "limit", "_close_timeout", "_by_conn", "_tasks")
 
     def __init__(self, fanout: Fanout, limit: int, close_timeout: float) -> None:
         """Start with no connection.
@@ -51,13 +152,14 @@ class Members:
             close_timeout: Seconds a 1013 close may wait for the client.
         """
         self._fanout = fanout
-        self._limit = limit
+        self.limit = limit
         self._close_timeout = close_timeout
         self._by_conn: dict[Connection, Member] = {}
-        self._evictions: set[asyncio.Task[None]] = set()
+        #: 1013 closes and clean-ups in progress.
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def join(self, channel: str, conn: Connection) -> None:
-        """Feed a channel to a connection, starting its sender if needed.
+        """Feed a channel to a connection.
 
         Args:
             channel: The channel.
@@ -65,12 +167,11 @@ class Members:
         """
         member = self._by_conn.get(conn)
         if member is None:
-            member = self._by_conn[conn] = Member(conn, self._limit)
-            member.task = asyncio.create_task(self._send_all(member))
+            member = self._by_conn[conn] = Member(conn, self)
         await self._fanout.add(channel, member)
 
     async def leave(self, channel: str, conn: Connection) -> None:
-        """Stop feeding a channel to a connection; stop its sender after the last.
+        """Stop feeding a channel to a connection; forget it after the last.
 
         Args:
             channel: The channel.
@@ -82,6 +183,33 @@ class Members:
         await self._fanout.remove(channel, member)
         if not member.channels:
             self._retire(member, discard=True)
+
+    def catch_up(
+        self, member: Member, sending: Coroutine[Any, Any, None], waiting: Any
+    ) -> asyncio.Task[None]:
+        """Start the task that finishes a waiting send, then the queue.
+
+        Args:
+            member: The member.
+            sending: Its `Connection.send` coroutine, suspended.
+            waiting: What that coroutine waits for (its first yield).
+
+        Returns:
+            The task.
+        """
+        return asyncio.create_task(self._catch_up(member, sending, waiting))
+
+    def failed(self, member: Member, exc: Exception) -> None:
+        """Let go of a member whose send failed (called during a publish).
+
+        Args:
+            member: The member.
+            exc: What the send raised.
+        """
+        _report(member.conn, exc)
+        self._retire(member, discard=True)
+        # Taken off its channels after the publish, which is iterating them.
+        self._spawn(self._forget(member))
 
     def evict(self, member: Member, channel: str, empty: list[str]) -> None:
         """Cut off a member that fell behind and close it with 1013.
@@ -98,24 +226,25 @@ class Members:
             "%d messages behind; closing it with 1013",
             describe(member.conn),
             channel,
-            self._limit,
+            self.limit,
         )
-        task = asyncio.create_task(self._close_late(member, empty))
-        self._evictions.add(task)
-        task.add_done_callback(self._evictions.discard)
+        self._spawn(self._close_late(member, empty))
 
     def sweep(self) -> None:
         """Let go of the connections that have closed."""
         for member in [m for m in self._by_conn.values() if m.conn.closed]:
-            self._retire(member, discard=True)  # its sender wakes and cleans up
+            self._retire(member, discard=True)
+            if member.task is None:
+                self._spawn(self._forget(member))
+            # else its catch-up task ends and takes it off its channels
 
     def drain(self) -> set[asyncio.Task[None]]:
-        """Stop accepting messages; let the senders send what is queued.
+        """Stop accepting messages; let the queued ones go out.
 
         Returns:
-            The tasks to wait for: senders and closes in progress.
+            The tasks to wait for: catch-ups, closes and clean-ups.
         """
-        tasks = set(self._evictions)
+        tasks = set(self._tasks)
         for member in list(self._by_conn.values()):
             self._retire(member, discard=False)
             if member.task is not None:
@@ -127,27 +256,34 @@ class Members:
             del self._by_conn[member.conn]
         member.close(discard=discard)
 
-    async def _send_all(self, member: Member) -> None:
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _forget(self, member: Member) -> None:
+        await self._fanout.prune(self._fanout.detach(member))
+
+    async def _catch_up(
+        self, member: Member, sending: Coroutine[Any, Any, None], waiting: Any
+    ) -> None:
         conn = member.conn
         try:
-            while await member.wait():
-                await conn.send(member.take())
-        except WebSocketDisconnect:
-            pass  # the client went away: leave quietly
-        except RuntimeError as exc:
-            if not conn.closed:  # closed by the app is normal; anything else is not
-                logger.warning(
-                    "stopped broadcasting to WebSocket %s: %s", describe(conn), exc
-                )
-        except Exception:
-            # The server failed in an unexpected way: stop this one connection.
-            logger.exception("stopped broadcasting to WebSocket %s", describe(conn))
-        self._retire(member, discard=True)
-        await self._fanout.prune(self._fanout.detach(member))
+            await _Resumed(sending, waiting)
+            while (message := member.next_queued()) is not None:
+                await conn.send(message)
+        except Exception as exc:  # noqa: BLE001 - reported, then the member leaves
+            _report(conn, exc)
+            self._retire(member, discard=True)
+        else:
+            member.task = None  # caught up: sent at once again
+            if not member.closed:
+                return
+        await self._forget(member)
 
     async def _close_late(self, member: Member, empty: list[str]) -> None:
         if member.task is not None:
-            # The sender may be blocked on a client that does not read.
+            # The send may be blocked on a client that does not read.
             member.task.cancel()
             await asyncio.wait([member.task])
         await self._fanout.prune(empty)
@@ -161,6 +297,20 @@ class Members:
                 "WebSocket %s did not read its 1013 close in time",
                 describe(member.conn),
             )
+
+
+def _report(conn: Connection, exc: Exception) -> None:
+    """Log why sending to a connection stopped, unless the client just left."""
+    if isinstance(exc, WebSocketDisconnect):
+        return  # the client went away: leave quietly
+    if isinstance(exc, RuntimeError):
+        if not conn.closed:  # closed by the app is normal; anything else is not
+            logger.warning(
+                "stopped broadcasting to WebSocket %s: %s", describe(conn), exc
+            )
+        return
+    # The server failed in an unexpected way: stop this one connection.
+    logger.error("stopped broadcasting to WebSocket %s", describe(conn), exc_info=exc)
 
 
 def describe(conn: Connection) -> str:
