@@ -236,7 +236,7 @@ def render_connections(connections: dict[str, Run]) -> str:
     lines = [
         "| row | open connections | server RSS per connection | "
         "tracked objects per connection | one full collection | "
-        "longest pause seen (full collections) |",
+        "longest pause while opening them and broadcasting (full collections) |",
         "|---|---|---|---|---|---|",
     ]
     for name, steps in connections.items():

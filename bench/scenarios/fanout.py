@@ -53,7 +53,8 @@ class Config:
         redis_pid: The Redis server's process, or 0.
         inspect: Also read, at each step, the servers' memory and tracked
             objects while the clients are idle, and time one full collection
-            after the broadcasts.
+            after the broadcasts; the collector's pauses then cover opening
+            the step's connections too.
     """
 
     urls: list[str]
@@ -267,6 +268,7 @@ async def baseline(load: Load) -> None:
     load.rss_base = sum(proc_rss_bytes(pid) for pid in load.config.pids)
     if load.config.inspect:
         load.tracked_base = await tracked(load.config)
+        await read_gc(load.config.gc_urls, "reset=1")
 
 
 async def idle_readings(load: Load, clients: int) -> dict[str, Any]:
@@ -289,7 +291,10 @@ async def measure_step(load: Load, clients: int) -> dict[str, Any]:
     await load.grow(clients)
     idle = await idle_readings(load, clients)
     await load.settle()
-    await read_gc(config.gc_urls, "reset=1")
+    if not config.inspect:
+        # The pauses of the timed broadcasts only; with `inspect`, those of
+        # opening the connections too, since the last step.
+        await read_gc(config.gc_urls, "reset=1")
     counter = RedisCounter(config.redis, config.payload) if config.redis else None
     if counter is not None:
         await counter.start()
@@ -300,7 +305,7 @@ async def measure_step(load: Load, clients: int) -> dict[str, Any]:
     elapsed = time.monotonic() - started
     cpu = _cpu(config.pids) - cpu_before
     redis_cpu = _cpu([config.redis_pid] if config.redis_pid else []) - redis_cpu_before
-    collectors = await read_gc(config.gc_urls, "")
+    collectors = await read_gc(config.gc_urls, "reset=1")
     done = [t for t in timings if t is not None]
     deliveries = len(timings) * (clients + len(load.senders))
     step: dict[str, Any] = {
@@ -326,7 +331,7 @@ async def measure_step(load: Load, clients: int) -> dict[str, Any]:
         step |= await counter.stop(len(timings))
         step["redis_cpu_us"] = redis_cpu / deliveries * 1e6
     if config.inspect:
-        forced = await read_gc(config.gc_urls, "collect=1")
+        forced = await read_gc(config.gc_urls, "collect=1&reset=1")
         step["collect_ms"] = max(found["collect_ms"] for found in forced)
         step["frozen"] = sum(found["frozen"] for found in forced)
     return step
