@@ -32,17 +32,23 @@ import sys
 import tempfile
 from collections.abc import Callable
 from functools import partial
+from importlib import import_module
 from pathlib import Path
 
 from bench.apps import MODULES, load
+from bench.apps.fanout import ROWS
 from bench.drivers import lifespan, serve_http, serve_ws_echo
+from bench.fanout_driver import CONNECTIONS, drive_fanout
 from bench.report import BASELINE
 from bench.run import log
 from bench.scenarios import ROOT, ScenarioError, run_loop
 from bench.scenarios.server import EchoClients, Server, uvicorn, wrk, wrk_totals
 
 KINDS = ("ws", "http")
+#: Fan-out rows counted in-process (`--fanout`): those served by one process.
+FANOUT_ROWS = ("raw", "spangle_set", "broadcast", "starlette", "fastapi", "litestar")
 INPROC_OPERATIONS = 2000
+FANOUT_BROADCASTS = 50
 WARMUP_OPERATIONS = 200
 SERVER_SECONDS = 3
 # Few enough for a server slowed fifty times to answer within wrk's timeout.
@@ -105,21 +111,30 @@ def inproc_per_operation(kind: str, name: str) -> float:
     """Count the instructions of one in-process operation.
 
     Args:
-        kind: `ws` or `http`.
-        name: A framework of `bench.apps.MODULES`.
+        kind: `ws`, `http`, or `fanout` (one delivery of a broadcast to
+            one of `bench.fanout_driver.CONNECTIONS` connections).
+        name: A framework of `bench.apps.MODULES`, or for `fanout` a row
+            of `bench.apps.fanout.ROWS`.
 
     Returns:
         Instructions per operation.
     """
+    if kind == "fanout":
+        full = inproc_total(kind, name, FANOUT_BROADCASTS)
+        empty = inproc_total(kind, name, 0)
+        return (full - empty) / (FANOUT_BROADCASTS * CONNECTIONS)
     full = inproc_total(kind, name, INPROC_OPERATIONS)
     empty = inproc_total(kind, name, 0)
     return (full - empty) / INPROC_OPERATIONS
 
 
 async def _drive(kind: str, name: str, operations: int) -> None:
-    app = load(name).app
+    module = import_module(ROWS[name].module) if kind == "fanout" else load(name)
+    app = module.app
     async with lifespan(app, SLOW_TIMEOUT):
-        if kind == "http":
+        if kind == "fanout":
+            await drive_fanout(app, operations)
+        elif kind == "http":
             for _ in range(WARMUP_OPERATIONS + operations):
                 await serve_http(app)
         else:
@@ -223,6 +238,7 @@ TITLES = {
     "inproc_http": "HTTP GET /, in-process (per request)",
     "server_ws": "uvicorn WS echo, 1 client: server (per message)",
     "server_http": "uvicorn HTTP, wrk: server (per request)",
+    "inproc_fanout": f"fan-out to {CONNECTIONS} connections, in-process (per delivery)",
 }
 
 
@@ -263,6 +279,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frameworks", default=f"{BASELINE},spangle")
     parser.add_argument("--server", action="store_true")
+    parser.add_argument(
+        "--fanout",
+        nargs="?",
+        const=",".join(FANOUT_ROWS),
+        help="count one fan-out delivery in-process instead, for these rows "
+        f"(default {','.join(FANOUT_ROWS)})",
+    )
     parser.add_argument("--child", nargs=3, metavar=("KIND", "APP", "N"))
     args = parser.parse_args(argv)
     if args.child:
@@ -271,6 +294,17 @@ def main(argv: list[str] | None = None) -> None:
         return
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed (apt-get install valgrind)")
+    if args.fanout:
+        rows = list(dict.fromkeys([BASELINE, *args.fanout.split(",")]))
+        unknown = [name for name in rows if name not in FANOUT_ROWS]
+        if unknown:
+            sys.exit(f"unknown fan-out rows: {', '.join(unknown)}")
+        counts: dict[str, dict[str, float]] = {"inproc_fanout": {}}
+        for name in rows:
+            counts["inproc_fanout"][name] = inproc_per_operation("fanout", name)
+            log(f"  inproc_fanout {name:<11} {counts['inproc_fanout'][name]:,.0f}")
+        print(render(counts))
+        return
     names = list(dict.fromkeys([BASELINE, *args.frameworks.split(",")]))
     unknown = [name for name in names if name not in MODULES]
     if unknown:

@@ -1,21 +1,36 @@
 """Local fan-out: one upstream subscription per channel, bounded queues.
 
-A publish costs one `push` per local subscriber. For a `subscribe()`
-iterator that is an append and, when its consumer waits, one future wake-up;
-a joined connection is sent the message at once (see `_members`). No task is
-made per message.
+A publish walks the channel's local subscribers once. A `subscribe()`
+iterator gets the message appended to its queue (and its consumer woken if
+it waits). A joined connection is sent it at once: the walk is a coroutine
+that awaits each connection's send, as a hand-written loop would, and is
+driven by hand. If a send has to wait, that connection takes the suspended
+walk over (its catch-up task finishes the send, see `_members`) and a new
+walk goes on with the remaining subscribers, so nobody waits for a slow
+one. No task or future is made per message for a subscriber that keeps up.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Iterator
+from typing import Any, Protocol
 
 from spangle.broadcast.backends.base import BroadcastBackend, Message
 from spangle.broadcast.errors import SubscriberDropped
 
-__all__ = ["Box", "Fanout", "Mailbox", "Subscription"]
+__all__ = ["Box", "Delivery", "Fanout", "Mailbox", "Sender", "Subscription"]
+
+Delivery = Coroutine[Any, Any, None]
+"""A walk over subscribers sending them one message (`_deliver`)."""
+
+
+class Sender(Protocol):
+    """What a subscriber sent to directly offers: a `Connection`'s `send`."""
+
+    async def send(self, data: str | bytes) -> None:
+        """Send a message."""
 
 
 class Box:
@@ -25,15 +40,18 @@ class Box:
         channels (`tuple[str, ...]`): The channels feeding it (a tuple: most
             subscribers have one, and a tuple of strings is not tracked by
             the garbage collector).
+        direct (`Sender | None`): Where to send a message at once, or `None`
+            to `push` it instead.
     """
 
-    __slots__ = ("channels",)
+    __slots__ = ("channels", "direct")
 
     def __init__(self) -> None:
         self.channels: tuple[str, ...] = ()
+        self.direct: Sender | None = None
 
     def push(self, message: Message) -> bool:
-        """Take a message.
+        """Take a message to queue.
 
         Args:
             message: The message.
@@ -45,6 +63,24 @@ class Box:
 
     def drop(self) -> None:
         """Cut the subscriber off because it fell behind."""
+        raise NotImplementedError
+
+    def take_over(self, delivery: Delivery, waiting: Any) -> None:
+        """Finish a delivery suspended in a send to this subscriber.
+
+        Args:
+            delivery: The walk, suspended in `direct.send`; resumed, it
+                returns once that send is over.
+            waiting: What it waits for (its yield).
+        """
+        raise NotImplementedError
+
+    def failed(self, exc: Exception) -> None:
+        """Let the subscriber go: a send to it raised (called mid-walk).
+
+        Args:
+            exc: What the send raised.
+        """
         raise NotImplementedError
 
 
@@ -165,6 +201,39 @@ class Subscription(Mailbox):
         raise StopAsyncIteration
 
 
+class _Turn:
+    """A walk's subscriber being sent to, and whether it was taken over."""
+
+    __slots__ = ("box", "over")
+
+    def __init__(self) -> None:
+        self.box: Box = _NOBODY
+        self.over = False
+
+
+async def _deliver(
+    boxes: Iterator[Box], message: Message, late: list[Box], turn: _Turn
+) -> None:
+    # PERF: one coroutine per walk awaiting each send, as a plain loop does;
+    # driving each send by hand would raise a StopIteration per subscriber.
+    for box in boxes:
+        sender = box.direct
+        if sender is None:
+            if not box.push(message):
+                late.append(box)
+            continue
+        turn.box = box
+        try:
+            await sender.send(message)
+        except Exception as exc:  # noqa: BLE001 - the subscriber's own failure
+            box.failed(exc)
+        if turn.over:
+            return  # resumed by the subscriber's catch-up: the rest went on
+
+
+_NOBODY = Box()
+
+
 class Fanout:
     """Channel → local mailboxes; subscribes upstream once per channel."""
 
@@ -189,7 +258,7 @@ class Fanout:
         self._on_overflow = on_overflow
 
     def dispatch(self, channel: str, message: Message) -> None:
-        """Queue a message for every local subscriber of a channel.
+        """Hand a message to every local subscriber of a channel.
 
         Args:
             channel: The channel.
@@ -198,11 +267,19 @@ class Fanout:
         boxes = self._channels.get(channel)
         if not boxes:
             return
-        late: list[Box] | None = None
-        for box in boxes:
-            if not box.push(message):
-                late = [box] if late is None else [*late, box]
-        if late is not None:
+        late: list[Box] = []
+        # One iterator for every walk: a new one goes on where the last stopped.
+        remaining = iter(boxes)
+        while True:
+            turn = _Turn()
+            delivery = _deliver(remaining, message, late, turn)
+            try:
+                waiting = delivery.send(None)
+            except StopIteration:
+                break
+            turn.over = True
+            turn.box.take_over(delivery, waiting)
+        if late:
             for box in late:
                 empty = self.detach(box)
                 box.drop()

@@ -1,13 +1,12 @@
 """Joined connections: sent each message at once while they keep up.
 
-A publish sends the message to a joined connection straight from the
-publishing task: `Connection.send` runs as far as it can without waiting,
-which for a client that keeps up is the whole send. Only a connection whose
-send has to wait (its client reads slowly, the server's buffer is full) gets
-a task, which finishes that send and then the messages queued for it
-meanwhile, in order, then ends. So an idle joined connection costs no task,
-no future and no queue, and a publish to N connections costs about what a
-loop of N sends does.
+A publish sends the message to a joined connection from the publishing task,
+in the fan-out's walk (`_fanout`), which for a client that keeps up is the
+whole send. Only a connection whose send has to wait (its client reads
+slowly, the server's buffer is full) gets a task: it finishes that send,
+then the messages queued for the connection meanwhile, in order, and ends.
+So an idle joined connection costs no task, no future and no queue, and a
+publish to N connections costs about what a loop of N sends does.
 
 A connection leaves when a send fails, when the periodic sweep finds it
 closed, or explicitly; if its queue overflows it is closed with 1013.
@@ -21,7 +20,7 @@ from collections import deque
 from collections.abc import Coroutine, Generator
 from typing import Any
 
-from spangle.broadcast._fanout import Box, Fanout
+from spangle.broadcast._fanout import Box, Delivery, Fanout
 from spangle.broadcast.backends.base import Message
 from spangle.exceptions import WebSocketDisconnect
 from spangle.models.websocket import Connection
@@ -49,6 +48,7 @@ class Member(Box):
     def __init__(self, conn: Connection, owner: Members) -> None:
         super().__init__()
         self.conn = conn
+        self.direct = conn
         self.task: asyncio.Task[None] | None = None
         self.closed = False
         self._owner = owner
@@ -56,7 +56,7 @@ class Member(Box):
         self._queue: deque[Message] | None = None
 
     def push(self, message: Message) -> bool:
-        """Send the message now, or queue it behind a send still in progress.
+        """Queue a message behind the send in progress.
 
         Args:
             message: The message.
@@ -66,19 +66,6 @@ class Member(Box):
         """
         if self.closed:
             return True
-        if self.task is None:
-            # PERF: the send runs here until it has to wait; a coroutine
-            # driven by hand instead of a task and a future per message.
-            sending = self.conn.send(message)
-            try:
-                waiting = sending.send(None)
-            except StopIteration:
-                return True
-            except Exception as exc:  # noqa: BLE001 - the send's own failure
-                self._owner.failed(self, exc)
-                return True
-            self.task = self._owner.catch_up(self, sending, waiting)
-            return True
         queue = self._queue
         if queue is None:
             queue = self._queue = deque()
@@ -86,6 +73,24 @@ class Member(Box):
             return False
         queue.append(message)
         return True
+
+    def take_over(self, delivery: Delivery, waiting: Any) -> None:
+        """Finish, in a task, a send that has to wait; queue until then.
+
+        Args:
+            delivery: The fan-out's walk, suspended in this connection's send.
+            waiting: What that send waits for.
+        """
+        self.direct = None
+        self.task = self._owner.catch_up(self, delivery, waiting)
+
+    def failed(self, exc: Exception) -> None:
+        """Leave: sending to the connection raised.
+
+        Args:
+            exc: What the send raised.
+        """
+        self._owner.failed(self, exc)
 
     def next_queued(self) -> Message | None:
         """Take the oldest queued message, or `None` when none is left."""
@@ -99,6 +104,7 @@ class Member(Box):
             discard: Forget the queued messages instead of sending them.
         """
         self.closed = True
+        self.direct = None
         if discard and self._queue is not None:
             self._queue.clear()
 
@@ -185,19 +191,19 @@ class Members:
             self._retire(member, discard=True)
 
     def catch_up(
-        self, member: Member, sending: Coroutine[Any, Any, None], waiting: Any
+        self, member: Member, delivery: Delivery, waiting: Any
     ) -> asyncio.Task[None]:
         """Start the task that finishes a waiting send, then the queue.
 
         Args:
             member: The member.
-            sending: Its `Connection.send` coroutine, suspended.
-            waiting: What that coroutine waits for (its first yield).
+            delivery: The fan-out's walk, suspended in the member's send.
+            waiting: What that send waits for.
 
         Returns:
             The task.
         """
-        return asyncio.create_task(self._catch_up(member, sending, waiting))
+        return asyncio.create_task(self._catch_up(member, delivery, waiting))
 
     def failed(self, member: Member, exc: Exception) -> None:
         """Let go of a member whose send failed (called during a publish).
@@ -264,21 +270,20 @@ class Members:
     async def _forget(self, member: Member) -> None:
         await self._fanout.prune(self._fanout.detach(member))
 
-    async def _catch_up(
-        self, member: Member, sending: Coroutine[Any, Any, None], waiting: Any
-    ) -> None:
+    async def _catch_up(self, member: Member, delivery: Delivery, waiting: Any) -> None:
         conn = member.conn
+        # The walk ends after this send; a failure of it is handled there.
+        await _Resumed(delivery, waiting)
         try:
-            await _Resumed(sending, waiting)
             while (message := member.next_queued()) is not None:
                 await conn.send(message)
         except Exception as exc:  # noqa: BLE001 - reported, then the member leaves
             _report(conn, exc)
             self._retire(member, discard=True)
-        else:
-            member.task = None  # caught up: sent at once again
-            if not member.closed:
-                return
+        member.task = None
+        if not member.closed:
+            member.direct = conn  # caught up: sent at once again
+            return
         await self._forget(member)
 
     async def _close_late(self, member: Member, empty: list[str]) -> None:

@@ -7,6 +7,7 @@ Nothing here measures time.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import subprocess
@@ -17,6 +18,8 @@ from typing import Any
 import pytest
 
 from bench.apps.fanout import ROWS
+from bench.drivers import lifespan
+from bench.fanout_driver import drive_fanout
 from bench.scale import UVICORN_OPTIONS, round_order, server_command
 from bench.scale_report import (
     FIXED_CLIENTS,
@@ -245,3 +248,13 @@ scale.run_fanout(results, settings, lambda line: None)
 print(render_scale(results, settings))
 open(sys.argv[1], "w").write(json.dumps(dataclasses.asdict(results)))
 """
+
+
+@pytest.mark.parametrize("name", ["raw", "spangle_set", "broadcast"])
+async def test_fanout_apps_deliver_every_broadcast_to_every_connection(
+    name: str,
+) -> None:
+    app = importlib.import_module(ROWS[name].module).app
+    async with lifespan(app):
+        delivered = await drive_fanout(app, broadcasts=3, connections=5)
+    assert delivered == 15
