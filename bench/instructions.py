@@ -35,6 +35,7 @@ from functools import partial
 from importlib import import_module
 from pathlib import Path
 
+from bench import scale
 from bench.apps import MODULES, load
 from bench.apps.fanout import ROWS
 from bench.drivers import lifespan, serve_http, serve_ws_echo
@@ -143,6 +144,68 @@ async def _drive(kind: str, name: str, operations: int) -> None:
                 await serve_ws_echo(app, operations)
 
 
+#: Clients of the fan-out counted through the server, and the two runs'
+#: broadcasts: the difference is the count of the extra broadcasts alone.
+SERVER_FANOUT_CLIENTS = 200
+SERVER_FANOUT_SAMPLES = (10, 40)
+
+
+def server_fanout_total(name: str, samples: int) -> int:
+    """Count a fan-out server's instructions, from start to exit.
+
+    Args:
+        name: A row of `bench.apps.fanout.ROWS` served by one process.
+        samples: Broadcasts timed after `SERVER_FANOUT_CLIENTS` connected.
+
+    Returns:
+        The server process's instructions.
+
+    Raises:
+        ScenarioError: The server, the load or callgrind failed.
+    """
+    config = {
+        "steps": [SERVER_FANOUT_CLIENTS],
+        "samples": samples,
+        "senders": 1,
+        "bound_ms": float("inf"),
+        "workers": 1,
+        "timeout": SLOW_TIMEOUT,
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "out"
+        with scale.serve(
+            ROWS[name], callgrind(out), env=_ENV, ready_timeout=SLOW_TIMEOUT
+        ) as served:
+            steps = scale.run_load(served, config, lambda _: None)
+        if not steps or "error" in steps[-1]:
+            raise ScenarioError(f"fan-out {name}: {steps[-1:]}")
+        return _summary(out)
+
+
+def server_fanout_per_delivery(name: str) -> float:
+    """Count a fan-out server's instructions per delivered message.
+
+    Args:
+        name: A row of `bench.apps.fanout.ROWS` served by one process.
+
+    Returns:
+        Instructions per message sent to one connection (the sender's
+        copy included), everything the server process does for it.
+    """
+    few, many = SERVER_FANOUT_SAMPLES
+    extra = server_fanout_total(name, many) - server_fanout_total(name, few)
+    return extra / ((many - few) * (SERVER_FANOUT_CLIENTS + 1))
+
+
+def _summary(out: Path) -> int:
+    if not out.exists():
+        raise ScenarioError("callgrind wrote no counts (the server was killed?)")
+    for line in out.read_text().splitlines():
+        if line.startswith(("summary:", "totals:")):
+            return int(line.split()[1])
+    raise ScenarioError(f"no summary in {out.name}")
+
+
 def server_per_operation(kind: str, name: str) -> float:
     """Count uvicorn's instructions per request or echoed message.
 
@@ -239,6 +302,7 @@ TITLES = {
     "server_ws": "uvicorn WS echo, 1 client: server (per message)",
     "server_http": "uvicorn HTTP, wrk: server (per request)",
     "inproc_fanout": f"fan-out to {CONNECTIONS} connections, in-process (per delivery)",
+    "server_fanout": f"fan-out, {SERVER_FANOUT_CLIENTS} clients: server (per delivery)",
 }
 
 
@@ -299,10 +363,16 @@ def main(argv: list[str] | None = None) -> None:
         unknown = [name for name in rows if name not in FANOUT_ROWS]
         if unknown:
             sys.exit(f"unknown fan-out rows: {', '.join(unknown)}")
-        counts: dict[str, dict[str, float]] = {"inproc_fanout": {}}
-        for name in rows:
-            counts["inproc_fanout"][name] = inproc_per_operation("fanout", name)
-            log(f"  inproc_fanout {name:<11} {counts['inproc_fanout'][name]:,.0f}")
+        figures: dict[str, Callable[[str], float]] = {
+            "inproc_fanout": partial(inproc_per_operation, "fanout")
+        }
+        if args.server:
+            figures["server_fanout"] = server_fanout_per_delivery
+        counts: dict[str, dict[str, float]] = {key: {} for key in figures}
+        for key, count in figures.items():
+            for name in rows:
+                counts[key][name] = count(name)
+                log(f"  {key:<13} {name:<11} {counts[key][name]:,.0f}")
         print(render(counts))
         return
     names = list(dict.fromkeys([BASELINE, *args.frameworks.split(",")]))

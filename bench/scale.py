@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -156,35 +156,47 @@ class Served:
 
 
 @contextmanager
-def serve(row: Row) -> Iterator[Served]:
+def serve(
+    row: Row,
+    wrapper: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    ready_timeout: float = 30.0,
+) -> Iterator[Served]:
     """Serve a row (with its Redis) until the block ends.
 
     Args:
         row: The row.
+        wrapper: A command that runs each server, such as valgrind's.
+        env: The servers' environment; this process's when `None`.
+        ready_timeout: Seconds to wait for a server's first answer; a
+            server is given as long again to exit at the end.
 
     Yields:
         Its servers, answering `GET /`.
     """
     with ExitStack() as stack:
         served = Served([])
-        env = dict(os.environ)
+        environment = dict(os.environ if env is None else env)
         if row.redis:
             url, process = stack.enter_context(redis_server(_server_child))
             served.redis, served.redis_pid = url, process.pid
-            env[URL_ENV] = url
+            environment[URL_ENV] = url
         for _ in range(row.workers):
-            served.servers.append(stack.enter_context(_process(row, env)))
+            server = _process(row, environment, wrapper, ready_timeout)
+            served.servers.append(stack.enter_context(server))
         for server in served.servers:
-            wait_ready(server, 30.0)
+            wait_ready(server, ready_timeout)
         yield served
 
 
 @contextmanager
-def _process(row: Row, env: dict[str, str]) -> Iterator[Server]:
+def _process(
+    row: Row, env: dict[str, str], wrapper: Sequence[str], stop_timeout: float
+) -> Iterator[Server]:
     port = free_port()
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-            server_command(row, port),
+            [*wrapper, *server_command(row, port)],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -196,7 +208,7 @@ def _process(row: Row, env: dict[str, str]) -> Iterator[Server]:
         finally:
             process.terminate()
             try:
-                process.wait(STOP_TIMEOUT + 10)
+                process.wait(max(STOP_TIMEOUT + 10, stop_timeout))
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(STOP_TIMEOUT)

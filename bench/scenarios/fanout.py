@@ -46,7 +46,9 @@ class Config:
         senders: Sender connections, each with one broadcast in flight.
         bound_ms: The 95th-percentile bound that ends the run.
         workers: Client processes.
-        timeout: Seconds a broadcast may take before the step fails.
+        timeout: Seconds a broadcast may take before the step fails; the
+            broadcasts that check every client is listening get a few
+            seconds, or this long if it is longer.
         payload: Bytes per broadcast message.
         gc_urls: The servers' `GET /gc` URLs (read around each step).
         redis: A Redis URL whose pub/sub deliveries are counted, or "".
@@ -220,7 +222,8 @@ class Load:
         """Broadcast until every client gets `WARMUP` broadcasts in a row."""
         streak = 0
         for _ in range(SETTLE_TRIES):
-            rtt = await self.broadcast(self.senders[0], 3.0 + self.clients / 1000)
+            patience = max(3.0 + self.clients / 1000, self.config.timeout / 4)
+            rtt = await self.broadcast(self.senders[0], patience)
             streak = streak + 1 if rtt is not None else 0
             if streak == WARMUP:
                 return

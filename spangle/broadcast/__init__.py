@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
 
 from spangle.broadcast._fanout import Box, Fanout, Subscription
@@ -47,6 +47,33 @@ __all__ = [
 ]
 
 logger = logging.getLogger("spangle.broadcast")
+
+
+class _Joined:
+    """`Broadcast.joined`: one small object for the connection's lifetime.
+
+    A generator-based context manager would keep a generator, its frame and
+    a wrapper alive per joined connection, for the garbage collector to
+    walk at every full collection.
+    """
+
+    __slots__ = ("_hub", "_channel", "_conn")
+
+    def __init__(self, hub: Broadcast, channel: str, conn: Connection) -> None:
+        self._hub = hub
+        self._channel = channel
+        self._conn = conn
+
+    async def __aenter__(self) -> None:
+        await self._hub.join(self._channel, self._conn)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._hub.leave(self._channel, self._conn)
 
 
 class Broadcast:
@@ -257,8 +284,9 @@ class Broadcast:
         """
         await self._members.leave(channel, conn)
 
-    @asynccontextmanager
-    async def joined(self, channel: str, conn: Connection) -> AsyncIterator[None]:
+    def joined(
+        self, channel: str, conn: Connection
+    ) -> AbstractAsyncContextManager[None]:
         """Join a channel for the duration of a block, then leave it.
 
         Leaving does not wait for a send failure or a sweep: use it around
@@ -268,14 +296,10 @@ class Broadcast:
             channel: The channel name.
             conn: The connection, already accepted.
 
-        Yields:
-            Nothing.
+        Returns:
+            An async context manager; `async with hub.joined(channel, conn):`.
         """
-        await self.join(channel, conn)
-        try:
-            yield
-        finally:
-            await self.leave(channel, conn)
+        return _Joined(self, channel, conn)
 
     def subscriber_count(self, channel: str) -> int:
         """Count this process's subscribers of a channel.
