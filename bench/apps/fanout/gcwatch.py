@@ -5,8 +5,10 @@ number and the longest pause of each generation since the last reset. The
 apps answer `GET /gc` with `report(query)`:
 
 - `reset=1` starts a new record after this one;
-- `collect=1` also times one full collection (`gc.collect()`) made now;
-- `objects=1` also counts the objects the collector tracks, by type.
+- `collect=1` also times one full collection (`gc.collect()`) made now,
+  and counts the unreachable objects it found (`collected`);
+- `objects=1` also counts the objects the collector tracks, by type;
+- `garbage=1` also collects, counting the unreachable objects by type.
 """
 
 from __future__ import annotations
@@ -61,6 +63,18 @@ def _tracked_by_type() -> dict[str, int]:
     return dict(counts)
 
 
+def _garbage_by_type() -> dict[str, int]:
+    """Collect, keeping what was unreachable; count it by type, then free it."""
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        gc.collect()
+        counts = Counter(type(o).__qualname__ for o in gc.garbage)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    return dict(counts)
+
+
 def report(query: str | bytes) -> bytes:
     """Describe the collections so far, as JSON.
 
@@ -70,7 +84,8 @@ def report(query: str | bytes) -> bytes:
     Returns:
         `{"counts", "longest_ms", "total_ms"}` per generation, `rss`,
         `tracked` (objects tracked now), `frozen` (`gc.get_freeze_count()`),
-        `threshold`, and `collect_ms` / `by_type` when asked for.
+        `threshold`, and `collect_ms` and `collected` / `by_type` when
+        asked for.
     """
     global _record
     if isinstance(query, bytes):
@@ -87,9 +102,11 @@ def report(query: str | bytes) -> bytes:
     }
     if asked.get("objects") == "1":
         found["by_type"] = _tracked_by_type()
+    if asked.get("garbage") == "1":
+        found["garbage"] = _garbage_by_type()
     if asked.get("collect") == "1":
         start = time.perf_counter_ns()
-        gc.collect()
+        found["collected"] = gc.collect()
         found["collect_ms"] = (time.perf_counter_ns() - start) / 1e6
     if asked.get("reset") == "1":
         _record = _Record()
