@@ -1,4 +1,4 @@
-"""HTTP request and response models."""
+"""The HTTP request a view reads (public as `spangle.models.http.Request`)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,10 @@ from spangle._internal.headers import (
     parse_cookies,
 )
 from spangle._internal.query import parse_query
-from spangle._internal.response import Response
 from spangle._internal.scope_fields import UNSET, ScopeFields
 from spangle.exceptions import ParseError, TooLargeRequestError
 
-__all__ = ["Request", "Response"]
+__all__ = ["Request"]
 
 _UNSET = UNSET
 # The body went to a streaming parser and was not kept.
@@ -318,8 +317,3 @@ def _declared_length(scope: Scope) -> int:
             except ValueError:
                 return -1
     return -1
-
-
-# Response lives in a private module to keep this one short; it is
-# documented and imported from here.
-Response.__module__ = __name__

@@ -17,6 +17,8 @@ from multidict import CIMultiDict
 from spangle._internal.asgi import Message, Receive, Scope, Send
 from spangle._internal.headers import parse_content_type
 
+__all__ = ["Response"]
+
 logger = logging.getLogger("spangle")
 
 _UNSET: Any = object()
