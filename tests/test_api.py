@@ -2,7 +2,7 @@ import httpx
 from websockets.asyncio.client import connect
 
 from spangle import Api, Connection, Request, Response
-from spangle._internal.ws_transport import AsyncWebsocketClient, websocket_scope
+from spangle.testing import AsyncWebsocketClient, websocket_scope
 from tests.support.server import run_server
 
 
@@ -60,7 +60,7 @@ async def test_uvicorn_root_path_serves_http_and_websocket() -> None:
 
 async def test_websocket_routes_below_root_path() -> None:
     api = make_api()
-    scope = websocket_scope("/app/ws", None, None, None, None)
+    scope = websocket_scope("/app/ws")
     scope["root_path"] = "/app"
     async with AsyncWebsocketClient(api, scope, 2) as ws:
         assert await ws.receive() == "hi"

@@ -13,9 +13,13 @@ from starlette.datastructures import URL
 
 from spangle import Api, Connection
 from spangle._internal.asgi import Message
-from spangle._internal.ws_transport import websocket_scope
 from spangle.exceptions import WebSocketDisconnect, WebSocketError
-from spangle.testing import AsyncWebsocketClient, WebSocketClosed, WebSocketRejected
+from spangle.testing import (
+    AsyncWebsocketClient,
+    WebSocketClosed,
+    WebSocketRejected,
+    websocket_scope,
+)
 
 View = Callable[[Connection], Awaitable[None]]
 
@@ -117,7 +121,7 @@ async def test_headers_are_case_insensitive_and_keep_repeats() -> None:
         await conn.accept()
 
     api = ws_app(view)
-    scope = websocket_scope("/ws", None, None, {"X-Tag": "a"}, None)
+    scope = websocket_scope("/ws", headers={"X-Tag": "a"})
     scope["headers"].append((b"x-tag", b"b"))
     async with api.client(), AsyncWebsocketClient(api, scope, 1):
         pass
@@ -311,7 +315,7 @@ async def test_reject_without_the_denial_extension_closes_before_accept() -> Non
         await conn.reject(401, "no")
 
     api = ws_app(view)
-    scope = websocket_scope("/ws", None, None, None, None)
+    scope = websocket_scope("/ws")
     del scope["extensions"]
     async with api.client():
         with pytest.raises(WebSocketRejected) as info:
@@ -666,7 +670,7 @@ async def test_a_view_that_only_sends_lets_other_tasks_run() -> None:
             await conn.send("x")
         other_task_ran.append(other.done())
 
-    scope = websocket_scope("/ws", None, None, None, None)
+    scope = websocket_scope("/ws")
     await ws_app(view)(scope, receive, send)
     assert other_task_ran == [True]
     assert sum(m["type"] == "websocket.send" for m in sent) == 1000
