@@ -162,14 +162,14 @@ async def test_symlink_out_of_static_dir_is_a_404(site: Path) -> None:
 async def test_unreadable_file_answers_with_starlettes_status(site: Path) -> None:
     from spangle._internal.static import StaticApp
 
-    app = StaticApp(str(site))
-    api = Api(static_root=None)
-    api.mount("/files", app)
+    api = Api(static_dir=str(site))
+    app = api.mounted_app["/static"]
+    assert isinstance(app, StaticApp)
 
     def refuse(path: str) -> tuple[str, None]:
         raise PermissionError(path)
 
     app._files.lookup_path = refuse  # type: ignore[method-assign]
     async with api.client() as client:
-        resp = await client.get("/files/css/site.css")
+        resp = await client.get("/static/css/site.css")
     assert resp.status_code == 401

@@ -279,11 +279,16 @@ class Request(ScopeFields):
             {"type": "http.response.push", "path": path, "headers": headers}
         )
 
-    def _close_files(self) -> None:
-        """Close the files uploaded with this request."""
-        for file in self._files or ():
-            file.close()
-        self._files = None
+    def close(self) -> None:
+        """Close the files uploaded with this request.
+
+        The framework calls it once the response is sent; a second call
+        does nothing.
+        """
+        if self._files is not None:
+            for file in self._files:
+                file.close()
+            self._files = None
 
 
 class _UndecodableBody(ParseError, UnicodeDecodeError):
