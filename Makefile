@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: setup system-deps run test lint typecheck docs docs-serve dist pytest bench bench-instructions clean
+.PHONY: setup system-deps run test lint typecheck docs docs-serve dist pytest bench bench-instructions autobahn clean
 
 setup: $(VENV)/.installed
 
@@ -56,5 +56,12 @@ bench: setup
 bench-instructions: setup
 	bash bench/run.sh instructions --server --frameworks $(or $(FRAMEWORKS),spangle)
 
+# Autobahn|Testsuite, all 517 cases, against an echo under `spangle run`: with
+# its defaults, then with permessage-deflate (about 15 minutes each; not part
+# of `make test`). Sets up Python 2.7 and wstest in .autobahn/ on first use.
+autobahn: setup
+	bash scripts/autobahn/run.sh defaults
+	bash scripts/autobahn/run.sh deflate --ws-per-message-deflate
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage site dist build
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage site dist build .autobahn

@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import partial
 from importlib import metadata
 from statistics import median
@@ -26,6 +26,7 @@ from bench.report import BASELINE, BY_KEY, add_ratios, render
 from bench.scenarios import ROOT, ScenarioError, run_child
 from bench.scenarios.server import (
     WS_IMPLEMENTATION,
+    WS_IMPLEMENTATIONS,
     EchoClients,
     Server,
     http_cpu,
@@ -59,6 +60,7 @@ class Settings:
         routing_seconds: Duration of one timed routing run.
         routing_repeats: Timed runs of each routing configuration.
         warmup: Whether wrk runs one unmeasured second first.
+        ws: uvicorn's WebSocket implementation for the server figures.
     """
 
     inproc_seconds: float
@@ -71,6 +73,7 @@ class Settings:
     routing_seconds: float
     routing_repeats: int
     warmup: bool
+    ws: str = WS_IMPLEMENTATION
 
 
 # The machine's two cores may be siblings that halve each other's speed while
@@ -199,7 +202,7 @@ def run_server(results: Results, names: list[str], s: Settings) -> None:
         }
         try:
             with ExitStack() as stack:
-                servers = {n: stack.enter_context(uvicorn(n)) for n in served}
+                servers = {n: stack.enter_context(uvicorn(n, ws=s.ws)) for n in served}
                 work = _server_work(stack, servers, s)
                 for round_number in range(s.server_rounds):
                     for key in SERVER_KEYS:
@@ -283,7 +286,7 @@ def run_routing(results: Results, names: list[str], s: Settings) -> None:
             log(f"  routes_{kind:<8} {name:<11} {entry['value']:+.1f} %")
 
 
-def machine() -> dict[str, Any]:
+def machine(ws: str) -> dict[str, Any]:
     """Describe the machine and the measured packages."""
     model = "unknown"
     try:
@@ -306,7 +309,7 @@ def machine() -> dict[str, Any]:
         "load_average": os.getloadavg(),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "server": f"uvicorn --loop uvloop --http httptools --ws {WS_IMPLEMENTATION}",
+        "server": f"uvicorn --loop uvloop --http httptools --ws {ws}",
         "versions": versions,
     }
 
@@ -325,6 +328,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         + ",".join(MODULES)
         + " (raw is always run; the default leaves out reference apps)",
     )
+    parser.add_argument(
+        "--ws",
+        choices=WS_IMPLEMENTATIONS,
+        default=WS_IMPLEMENTATION,
+        help="uvicorn's WebSocket implementation for the server scenario "
+        f"(default {WS_IMPLEMENTATION}, uvicorn's own; spangle run uses wsproto)",
+    )
     return parser.parse_args(argv)
 
 
@@ -338,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         The exit code: 1 when a measurement failed, else 0.
     """
     args = parse_args(argv)
-    settings = QUICK if args.quick else FULL
+    settings = replace(QUICK if args.quick else FULL, ws=args.ws)
     wanted = [n for n in args.frameworks.split(",") if n]
     unknown = [n for n in wanted if n not in MODULES]
     if unknown:
@@ -346,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     names = [BASELINE, *[n for n in MODULES if n in wanted and n != BASELINE]]
     scenarios = args.only or list(SCENARIOS)
     started = time.monotonic()
-    info = machine()
+    info = machine(settings.ws)
     results: Results = {}
     runners: dict[str, Callable[[], None]] = {
         "inproc_ws": lambda: run_inproc(results, "ws", names, settings),

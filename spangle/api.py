@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from spangle._internal.asgi import ASGIApp, Receive, Scope, Send
+from spangle._internal.asgi import ASGIApp, CloseCode, Receive, Scope, Send
 from spangle._internal.compiled import Compiled
 from spangle._internal.components import bind_methods
 from spangle._internal.mount import (
@@ -18,7 +18,7 @@ from spangle._internal.mount import (
 from spangle._internal.origin import OriginPolicy
 from spangle._internal.pipelines.http import serve_http, serve_http_error
 from spangle._internal.pipelines.lifespan import serve_lifespan
-from spangle._internal.pipelines.websocket import serve_websocket
+from spangle._internal.pipelines.websocket import OpenConnections, serve_websocket
 from spangle.blueprint import Blueprint, Registrar, Router
 from spangle.component import api_ctx
 from spangle.types import Converters, LifespanHandlers, RoutingStrategy
@@ -43,9 +43,15 @@ class Api(Registrar):
         routing (`RoutingStrategy`): The default trailing-slash strategy.
         default_route (`str | None`): Path whose view serves unmatched paths.
         max_upload_bytes (`int`): The largest request body accepted.
+        max_json_bytes (`int`): The largest JSON body `media()` decodes.
+        max_form_fields (`int`): The most fields of a form `media()` decodes.
+        max_form_files (`int`): The most files of a multipart form.
+        max_form_part_bytes (`int`): The largest multipart field (not file).
         ws_max_message_bytes (`int`): The largest WebSocket message accepted.
         allowed_origins (`list[str] | None`): Browser origins allowed to open
             WebSockets; `None` for same host only.
+        ws_shutdown_timeout (`float`): Seconds the lifespan shutdown waits for
+            open WebSocket connections to close before cancelling their views.
     """
 
     def __init__(
@@ -64,6 +70,11 @@ class Api(Registrar):
         max_upload_bytes: int = 10 * MiB,
         ws_max_message_bytes: int = 1 * MiB,
         allowed_origins: Iterable[str] | None = None,
+        ws_shutdown_timeout: float = 5.0,
+        max_json_bytes: int = 512 * 1024,
+        max_form_fields: int = 1000,
+        max_form_files: int = 1000,
+        max_form_part_bytes: int = 1 * MiB,
     ) -> None:
         """Make an application.
 
@@ -84,6 +95,17 @@ class Api(Registrar):
                 (close 1009 above).
             allowed_origins: Browser origins allowed to open WebSockets:
                 `None` for the same host and port as `Host`, `["*"]` for any.
+            ws_shutdown_timeout: Seconds the lifespan shutdown waits for open
+                WebSocket connections, closed with 1012, to end before it
+                cancels their views and runs the stop functions.
+            max_json_bytes: The largest JSON body `media()` decodes (413
+                above): JSON is decoded on the event loop, about 60 ms a MiB
+                of small objects.
+            max_form_fields: The most fields (urlencoded pairs or multipart
+                parts without a filename) `media()` decodes (413 above).
+            max_form_files: The most files of a multipart form (413 above).
+            max_form_part_bytes: The largest multipart field that is not a
+                file, held in memory (413 above).
         """
         self.debug = debug
         self.static_root = static_root
@@ -95,10 +117,16 @@ class Api(Registrar):
         self.default_route = default_route
         self.max_upload_bytes = max_upload_bytes
         self.ws_max_message_bytes = ws_max_message_bytes
+        self.max_json_bytes = max_json_bytes
+        self.max_form_fields = max_form_fields
+        self.max_form_files = max_form_files
+        self.max_form_part_bytes = max_form_part_bytes
         self.allowed_origins = (
             None if allowed_origins is None else list(allowed_origins)
         )
+        self.ws_shutdown_timeout = ws_shutdown_timeout
         self._origin_policy = OriginPolicy(self.allowed_origins)
+        self._open_connections = OpenConnections()
         self._root = Blueprint()
         self._root.router = Router(routing, lookup=self._find_view)
         self._root.router.default_route = default_route
@@ -251,6 +279,12 @@ class Api(Registrar):
             return None
         return type(found[0].target.view), dict(found[1])
 
+    async def _close_connections(self) -> None:
+        """Close the open WebSocket connections: the first shutdown function."""
+        await self._open_connections.close_all(
+            CloseCode.SERVICE_RESTART, self.ws_shutdown_timeout
+        )
+
     def _build(self) -> Compiled:
         # Views, hooks and handlers are created while building; their
         # `__init__` may call `use_component`, so this Api must be current.
@@ -264,7 +298,7 @@ class Api(Registrar):
                 error_handlers=self.error_handlers,
                 hooks=self.request_hooks,
                 components=self._components.values(),
-                lifespan=self.lifespan_handlers,
+                lifespan=self._lifespan_order(),
                 mounts=self._mounts,
                 favicon=self.favicon,
                 middleware=self._middleware_stack(),
@@ -274,6 +308,12 @@ class Api(Registrar):
         finally:
             api_ctx.reset(token)
         return self._compiled
+
+    def _lifespan_order(self) -> LifespanHandlers:
+        functions = self.lifespan_handlers
+        # Views still running would find the components shut down.
+        functions["shutdown"].insert(0, self._close_connections)
+        return functions
 
     def _middleware_stack(self) -> ASGIApp | None:
         """Return the middleware stack, built again only after `add_middleware`.

@@ -62,22 +62,44 @@ def _positive(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value >= 0:  # NaN too
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+#: uvicorn's WebSocket implementations; the default passes every
+#: Autobahn|Testsuite case with no traceback in the server log.
+WS_IMPLEMENTATIONS = ("wsproto", "websockets", "websockets-sansio")
+DEFAULT_WS = "wsproto"
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
 def _run(args: argparse.Namespace) -> int:
-    import uvicorn
+    from spangle._internal.serving import log_config, run
 
     api = load_api(args.app)
-    uvicorn.run(
+    started = run(
         args.app if args.reload or args.workers > 1 else api,
         host=args.host,
         port=args.port,
         reload=args.reload,
-        workers=args.workers if args.workers > 1 else None,
+        workers=args.workers,
         # spangle always speaks the lifespan protocol: never let uvicorn take
         # a lifespan error for "protocol unsupported" and serve anyway.
         lifespan="on",
+        ws=args.ws,
+        ws_per_message_deflate=args.ws_per_message_deflate,
         ws_max_size=max(api.ws_max_message_bytes + 1024, 16 * 1024 * 1024),
+        ws_ping_interval=args.ws_ping_interval,
+        ws_ping_timeout=args.ws_ping_timeout,
+        limit_concurrency=args.limit_concurrency,
+        timeout_graceful_shutdown=args.timeout_graceful_shutdown,
+        log_level=args.log_level,
+        log_config=log_config(args.log_level),
     )
-    return 0
+    return 0 if started else 3
 
 
 def _urls_ts(args: argparse.Namespace) -> int:
@@ -95,12 +117,78 @@ def _urls_ts(args: argparse.Namespace) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spangle", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="serve an app with uvicorn")
+    run = commands.add_parser(
+        "run",
+        help="serve an app with uvicorn",
+        description="Serve an app with uvicorn, with defaults chosen for "
+        "production (see docs/deployment.md).",
+    )
     run.add_argument("app", help="the app as MODULE:ATTRIBUTE")
-    run.add_argument("--host", default="127.0.0.1")
-    run.add_argument("--port", type=int, default=8000)
+    run.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
+    )
+    run.add_argument(
+        "--port", type=int, default=8000, help="port to bind (default: %(default)s)"
+    )
     run.add_argument("--reload", action="store_true", help="restart on code changes")
-    run.add_argument("--workers", type=_positive, default=1, help="worker processes")
+    run.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="worker processes (default: %(default)s)",
+    )
+    run.add_argument(
+        "--ws",
+        choices=WS_IMPLEMENTATIONS,
+        default=DEFAULT_WS,
+        help="uvicorn's WebSocket implementation; wsproto passes all 517 "
+        "Autobahn|Testsuite cases (default: %(default)s)",
+    )
+    run.add_argument(
+        "--ws-per-message-deflate",
+        action="store_true",
+        help="offer permessage-deflate compression to WebSocket clients (off "
+        "by default: about 96 KiB of server memory per connection)",
+    )
+    run.add_argument(
+        "--ws-ping-interval",
+        type=_seconds,
+        default=20.0,
+        metavar="SECONDS",
+        help="ping each WebSocket client this often, to find dead peers "
+        "(default: %(default)s)",
+    )
+    run.add_argument(
+        "--ws-ping-timeout",
+        type=_seconds,
+        default=20.0,
+        metavar="SECONDS",
+        help="close a WebSocket whose client has not answered a ping in time "
+        "(default: %(default)s)",
+    )
+    run.add_argument(
+        "--limit-concurrency",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="answer 503 once this many connections and tasks are open "
+        "(default: no limit)",
+    )
+    run.add_argument(
+        "--timeout-graceful-shutdown",
+        type=_seconds,
+        default=5.0,
+        metavar="SECONDS",
+        help="on SIGTERM/SIGINT, close WebSockets with 1012 and wait this long "
+        "for them, cancel the views still running, then wait as long for HTTP "
+        "requests before the lifespan shutdown (default: %(default)s)",
+    )
+    run.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default="info",
+        help="level of uvicorn's and spangle's log lines (default: %(default)s)",
+    )
     run.set_defaults(func=_run)
     urls = commands.add_parser("urls-ts", help="print a TypeScript urlFor helper")
     urls.add_argument("app", help="the app as MODULE:ATTRIBUTE")

@@ -90,6 +90,40 @@ def test_a_dotted_attribute_is_followed() -> None:
         cli.load_api("tests.apps.urls:api.debug")
 
 
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--ws", "auto"],
+        ["--timeout-graceful-shutdown", "-1"],
+        ["--timeout-graceful-shutdown", "nan"],
+        ["--log-level", "loud"],
+        ["--limit-concurrency", "0"],
+    ],
+)
+def test_bad_run_options_are_refused_with_status_2(option: list[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["run", "tests.apps.echo:api", *option])
+    assert exited.value.code == 2
+
+
+def test_run_help_describes_every_production_option(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for flag in (
+        "--ws {wsproto,websockets,websockets-sansio}",
+        "--ws-per-message-deflate offer permessage-deflate",
+        "--ws-ping-interval SECONDS ping",
+        "--ws-ping-timeout SECONDS close",
+        "--limit-concurrency N answer 503",
+        "--timeout-graceful-shutdown SECONDS on SIGTERM/SIGINT",
+        "--log-level {critical,error,warning,info,debug,trace} level",
+    ):
+        assert flag in text
+
+
 def test_workers_below_one_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         cli.main(["run", "tests.apps.echo:api", "--workers", "0"])
@@ -150,27 +184,45 @@ def test_run_serves_the_app_on_the_given_host_and_port(options: list[str]) -> No
     [
         (
             [],
-            {"app": "api", "reload": False, "workers": None, "lifespan": "on"},
+            {
+                "app": "api",
+                "reload": False,
+                "workers": 1,
+                "lifespan": "on",
+                "ws": "wsproto",
+                "ws_per_message_deflate": False,
+                "timeout_graceful_shutdown": 5.0,
+                "log_level": "info",
+            },
         ),
+        (
+            ["--ws", "websockets-sansio", "--ws-per-message-deflate"],
+            {"ws": "websockets-sansio", "ws_per_message_deflate": True},
+        ),
+        (
+            ["--timeout-graceful-shutdown", "1.5", "--log-level", "warning"],
+            {"timeout_graceful_shutdown": 1.5, "log_level": "warning"},
+        ),
+        (["--limit-concurrency", "100"], {"limit_concurrency": 100}),
         (["--reload"], {"app": "tests.apps.echo:api", "reload": True}),
         (["--workers", "3"], {"app": "tests.apps.echo:api", "workers": 3}),
         (["--port", "9123", "--host", "0.0.0.0"], {"port": 9123, "host": "0.0.0.0"}),
     ],
-    ids=["defaults", "reload", "workers", "host-port"],
+    ids=["defaults", "ws", "shutdown-log", "limit", "reload", "workers", "host-port"],
 )
 def test_run_hands_its_options_to_uvicorn(
     monkeypatch: pytest.MonkeyPatch, options: list[str], expected: dict[str, Any]
 ) -> None:
-    import uvicorn
-
+    from spangle._internal import serving
     from tests.apps.echo import api
 
     calls: list[dict[str, Any]] = []
 
-    def fake_run(app: Any, **kwargs: Any) -> None:
+    def fake_run(app: Any, **kwargs: Any) -> bool:
         calls.append({"app": "api" if app is api else app, **kwargs})
+        return True
 
-    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setattr(serving, "run", fake_run)
     assert cli.main(["run", "tests.apps.echo:api", *options]) == 0
     assert expected.items() <= calls[0].items()
 

@@ -75,7 +75,7 @@ def test_websocket_disconnect_carries_code_and_reason() -> None:
     assert (WebSocketDisconnect().code, WebSocketDisconnect().reason) == (1005, "")
 
 
-def test_close_codes_are_the_rfc_6455_numbers() -> None:
+def test_close_codes_are_the_rfc_6455_and_iana_numbers() -> None:
     assert {code.name: code.value for code in CloseCode} == {
         "NORMAL": 1000,
         "GOING_AWAY": 1001,
@@ -86,5 +86,6 @@ def test_close_codes_are_the_rfc_6455_numbers() -> None:
         "POLICY_VIOLATION": 1008,
         "MESSAGE_TOO_BIG": 1009,
         "INTERNAL_ERROR": 1011,
+        "SERVICE_RESTART": 1012,
         "TRY_AGAIN_LATER": 1013,
     }

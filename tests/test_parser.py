@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -160,8 +161,8 @@ async def test_multipart_field_invalid_in_its_charset_is_a_400() -> None:
     assert raw.status == 400
 
 
-async def test_files_of_a_failed_multipart_parse_are_closed() -> None:
-    api = Api()
+def _file_recorder(api: Api) -> list[Any]:
+    """Route a view that parses the body and keeps the files it opened."""
     files: list[Any] = []
 
     @api.route("/")
@@ -172,6 +173,12 @@ async def test_files_of_a_failed_multipart_parse_are_closed() -> None:
             finally:
                 files.extend(req._files or ())
 
+    return files
+
+
+async def test_files_of_a_failed_multipart_parse_are_closed() -> None:
+    api = Api()
+    files = _file_recorder(api)
     body = _multipart(
         b'Content-Disposition: form-data; name="f"; filename="x"\r\n\r\nabc', end=False
     )
@@ -220,3 +227,152 @@ async def test_undecodable_filename_falls_back_to_latin1() -> None:
     )
     raw = await _post(api, MULTIPART, body)
     assert raw.body == "é.txt".encode()
+
+
+def _limited(**limits: Any) -> tuple[Api, dict[str, Any]]:
+    api = Api(**limits)
+    seen: dict[str, Any] = {}
+
+    @api.route("/")
+    class View:
+        async def on_post(self, req: Request, resp: Response) -> None:
+            seen["media"] = await req.media()
+
+    return api, seen
+
+
+def _fields(count: int) -> bytes:
+    return "&".join(f"f{i}=v" for i in range(count)).encode()
+
+
+def _field_parts(count: int) -> bytes:
+    return _multipart(
+        *(
+            f'Content-Disposition: form-data; name="f{i}"\r\n\r\nv'.encode()
+            for i in range(count)
+        )
+    )
+
+
+def _file_parts(count: int) -> bytes:
+    return _multipart(
+        *(
+            b'Content-Disposition: form-data; name="f"; filename="%d"\r\n\r\nx' % i
+            for i in range(count)
+        )
+    )
+
+
+async def test_nested_json_objects_are_plain_dicts_as_in_0_11() -> None:
+    api, seen = _api()
+    await _post(api, b"application/json", b'{"items": [{"name": "a"}], "n": {"m": 1}}')
+    assert seen["media"]["items"] == [{"name": "a"}]
+    assert type(seen["media"]["n"]) is dict
+
+
+async def test_json_of_exactly_max_json_bytes_is_decoded() -> None:
+    api, seen = _limited(max_json_bytes=8)
+    raw = await _post(api, b"application/json", b'["1234"]')
+    assert raw.status == 200
+    assert seen["media"] == ["1234"]
+
+
+async def test_json_over_max_json_bytes_is_a_413() -> None:
+    api, seen = _limited(max_json_bytes=8)
+    raw = await _post(api, b"application/json", b'["12345"]')
+    assert (raw.status, raw.body) == (413, b"JSON body is over 8 bytes")
+    assert seen == {}
+
+
+async def test_json_over_max_json_bytes_in_utf8_is_a_413() -> None:
+    api, _ = _limited(max_json_bytes=8)
+    raw = await _post(api, b"application/json", '["éé"]'.encode())
+    assert raw.status == 200
+    raw = await _post(api, b"application/json", '["ééé"]'.encode())
+    assert raw.status == 413
+
+
+async def test_json_declared_over_max_json_bytes_is_refused_before_reading() -> None:
+    api, _ = _limited(max_json_bytes=8)
+    raw = await call_http(
+        api,
+        "POST",
+        headers=[(b"content-type", b"application/json"), (b"content-length", b"9")],
+        chunks=[b"[1,2,3,4]"],
+    )
+    assert raw.status == 413
+
+
+async def test_json_is_limited_to_512_kib_by_default() -> None:
+    api, _ = _api()
+    body = b'"' + b"x" * (512 * 1024 - 2) + b'"'
+    assert (await _post(api, b"application/json", body)).status == 200
+    raw = await _post(api, b"application/json", body + b" ")
+    assert (raw.status, raw.body) == (413, b"JSON body is over 524288 bytes")
+
+
+async def test_a_form_of_1000_fields_is_decoded_by_default() -> None:
+    api, seen = _api()
+    raw = await _post(api, b"application/x-www-form-urlencoded", _fields(1000))
+    assert raw.status == 200
+    assert len(seen["media"]) == 1000
+
+
+async def test_a_form_of_1001_fields_is_a_413_by_default() -> None:
+    api, seen = _api()
+    raw = await _post(api, b"application/x-www-form-urlencoded", _fields(1001))
+    assert (raw.status, raw.body) == (413, b"form has more than 1000 fields")
+    assert seen == {}
+
+
+async def test_max_form_fields_is_configurable() -> None:
+    api, _ = _limited(max_form_fields=3)
+    form = b"application/x-www-form-urlencoded"
+    assert (await _post(api, form, _fields(3))).status == 200
+    assert (await _post(api, form, _fields(4))).status == 413
+
+
+async def test_a_large_form_is_decoded_off_the_loop_with_the_same_result() -> None:
+    api, seen = _api()
+    value = "é&=" * 30_000
+    body = urlencode([("a", value), ("b", "")]).encode()
+    raw = await _post(api, b"application/x-www-form-urlencoded", body)
+    assert raw.status == 200
+    assert (seen["media"]["a"], seen["media"]["b"]) == (value, "")
+
+
+async def test_a_multipart_form_of_1001_fields_is_a_413_by_default() -> None:
+    api, seen = _api()
+    assert (await _post(api, MULTIPART, _field_parts(1000))).status == 200
+    raw = await _post(api, MULTIPART, _field_parts(1001))
+    assert (raw.status, raw.body) == (413, b"multipart form has more than 1000 fields")
+
+
+async def test_a_multipart_form_over_max_form_files_is_a_413() -> None:
+    api, _ = _limited(max_form_files=2)
+    assert (await _post(api, MULTIPART, _file_parts(2))).status == 200
+    raw = await _post(api, MULTIPART, _file_parts(3))
+    assert (raw.status, raw.body) == (413, b"multipart form has more than 2 files")
+
+
+async def test_files_of_a_multipart_form_over_a_limit_are_closed() -> None:
+    api = Api(max_form_files=2)
+    files = _file_recorder(api)
+    raw = await _post(api, MULTIPART, _file_parts(3))
+    assert raw.status == 413
+    assert len(files) == 2
+    assert all(f.closed for f in files)
+
+
+async def test_a_multipart_field_over_max_form_part_bytes_is_a_413() -> None:
+    api, _ = _limited(max_form_part_bytes=4)
+    field = b'Content-Disposition: form-data; name="a"\r\n\r\n'
+    assert (await _post(api, MULTIPART, _multipart(field + b"1234"))).status == 200
+    raw = await _post(api, MULTIPART, _multipart(field + b"12345"))
+    assert (raw.status, raw.body) == (413, b"a multipart field is over 4 bytes")
+
+
+async def test_a_multipart_file_is_not_bound_by_max_form_part_bytes() -> None:
+    api, _ = _limited(max_form_part_bytes=4)
+    part = b'Content-Disposition: form-data; name="f"; filename="x"\r\n\r\n' + b"x" * 99
+    assert (await _post(api, MULTIPART, _multipart(part))).status == 200

@@ -31,22 +31,29 @@ from bench.apps import MODULES
 from bench.drivers import HELLO
 from bench.scenarios import ROOT, ScenarioError
 
-#: uvicorn's `websockets` implementation is deprecated in favour of this one,
-#: built on the same library's Sans-I/O core.
+#: uvicorn's default (`auto`) WebSocket implementation, which the figures
+#: of every framework use unless `--ws` names another: `websockets-sansio`,
+#: built on the `websockets` library's Sans-I/O core. `spangle run` serves
+#: with `wsproto` instead (it passes every Autobahn|Testsuite case).
 WS_IMPLEMENTATION = "websockets-sansio"
-UVICORN_OPTIONS = (
-    "--loop",
-    "uvloop",
-    "--http",
-    "httptools",
-    "--ws",
-    WS_IMPLEMENTATION,
-    "--lifespan",
-    "on",
-    "--no-access-log",
-    "--log-level",
-    "warning",
-)
+WS_IMPLEMENTATIONS = ("websockets-sansio", "wsproto", "websockets")
+
+
+def uvicorn_options(ws: str = WS_IMPLEMENTATION) -> tuple[str, ...]:
+    """Return uvicorn's options for a bench server.
+
+    Args:
+        ws: uvicorn's WebSocket implementation.
+
+    Returns:
+        The command-line options after the app.
+    """
+    return (
+        *("--loop", "uvloop", "--http", "httptools", "--ws", ws),
+        *("--lifespan", "on", "--no-access-log", "--log-level", "warning"),
+    )
+
+
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 WRK_CONNECTIONS = 50
@@ -103,6 +110,7 @@ def uvicorn(
     wrapper: Sequence[str] = (),
     ready_timeout: float = READY_TIMEOUT,
     env: Mapping[str, str] | None = None,
+    ws: str = WS_IMPLEMENTATION,
 ) -> Iterator[Server]:
     """Serve a bench app with uvicorn until the block ends.
 
@@ -111,6 +119,7 @@ def uvicorn(
         wrapper: A command that runs uvicorn, such as valgrind's.
         ready_timeout: Seconds to wait for the first answer.
         env: The server's environment; this process's when `None`.
+        ws: uvicorn's WebSocket implementation.
 
     Yields:
         The server, answering `GET /`.
@@ -120,7 +129,7 @@ def uvicorn(
     command = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1"]
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-            [*wrapper, *command, "--port", str(port), *UVICORN_OPTIONS],
+            [*wrapper, *command, "--port", str(port), *uvicorn_options(ws)],
             cwd=ROOT,
             env=env,
             stdout=log,

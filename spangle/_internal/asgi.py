@@ -18,7 +18,7 @@ TEST_CLIENT_EXTENSION = "spangle.test_client"
 
 
 class CloseCode(IntEnum):
-    """RFC 6455 close codes used by spangle."""
+    """RFC 6455 close codes used by spangle (1012 is registered with IANA)."""
 
     NORMAL = 1000
     GOING_AWAY = 1001
@@ -29,6 +29,7 @@ class CloseCode(IntEnum):
     POLICY_VIOLATION = 1008
     MESSAGE_TOO_BIG = 1009
     INTERNAL_ERROR = 1011
+    SERVICE_RESTART = 1012
     TRY_AGAIN_LATER = 1013
 
 

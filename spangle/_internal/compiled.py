@@ -33,7 +33,8 @@ class Compiled:
         http_errors: Error handler lookup among handlers with `on_error`.
         before_http, after_http: `on_request` of hook instances, in order.
         before_ws, after_ws: `on_ws` of hook instances, in order.
-        startup, shutdown: Lifespan functions in SPEC order.
+        startup, shutdown: Lifespan functions in SPEC order; the shutdown
+            first closes the open WebSocket connections.
         default: The endpoint served for unmatched paths, or `None`.
         mounts: `(prefix, app)` pairs, longest prefix first, root excluded.
         mount_prefixes: Their prefixes (and `/favicon.ico` when the Api has

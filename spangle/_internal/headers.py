@@ -1,15 +1,13 @@
 """Parsers for request headers: Content-Type, Accept and Cookie.
 
-`Content-Type` and `Accept` are read leniently, skipping what cannot be
-read; `Cookie` is read strictly (RFC 6265) and a malformed header is a 400.
+All three are read leniently, skipping what cannot be read: a request is
+never refused for a header it may not even use.
 """
 
 from __future__ import annotations
 
 import re
 from typing import NamedTuple
-
-from spangle.exceptions import ParseError
 
 
 def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
@@ -115,13 +113,9 @@ def best_match(ranges: list[MediaRange], content_type: str) -> tuple[str, float]
     return best.text, best.q
 
 
-# RFC 6265 §4.1.1: a token, `=`, then cookie-octets. Quoted values may also
-# hold spaces and backslash escapes, as `SimpleCookie` (so `set_cookie`) writes
-# them. Bytes from 0x80 pass: browsers send UTF-8 set by `document.cookie`.
-_COOKIE_PAIR = re.compile(
-    r"([!#$%&'*+\-.^_`|~0-9A-Za-z]+)="
-    r'(?:"((?:[^\x00-\x1f\x7f"\\]|\\[^\x00-\x1f\x7f])*)"|([^\x00-\x20\x7f",;\\]*))'
-)
+# A cookie's name or value never holds these: user agents refuse to store
+# such a cookie (RFC 6265 §5.2 step 1 cuts at a control character).
+_COOKIE_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _COOKIE_ESCAPE = re.compile(r"\\(?:([0-7]{3})|(.))")
 
 
@@ -131,31 +125,33 @@ def _unescape(match: re.Match[str]) -> str:
 
 
 def parse_cookies(value: str) -> dict[str, str]:
-    """Parse a `Cookie` header strictly (RFC 6265 §4.1.1).
+    """Parse a `Cookie` header leniently, as user agents do (RFC 6265 §5.2).
 
-    Empty chunks (`a=1;;b=2`, a trailing `;`) are tolerated; when a name
-    repeats, the first wins (browsers send the most specific path first).
+    The header is split at `;`; each pair is split at its first `=` and
+    trimmed of spaces and tabs. A pair without `=` or without a name
+    (`foo`, `=x`), or with a control character, is skipped: a stray cookie
+    set by another script on the same site must not lock a user out. A
+    value in double quotes is unquoted and `SimpleCookie`'s backslash
+    escapes (as `set_cookie` writes them) are undone. When a name repeats,
+    the first value wins: browsers send the cookie of the most specific
+    path first.
 
     Args:
         value: The header value (repeated headers joined with `"; "`).
 
     Returns:
-        Cookie values by name, quoted values unquoted and unescaped.
-
-    Raises:
-        ParseError: A pair lacks `=`, its name is not a token, or its value
-            holds control characters, or unquoted whitespace, `"`, `,` or a
-            backslash (400).
+        Cookie values by name.
     """
     cookies: dict[str, str] = {}
     for chunk in value.split(";"):
-        pair = chunk.strip(" \t")
-        if not pair:
+        name, eq, raw = chunk.partition("=")
+        name = name.strip(" \t")
+        if not eq or not name or name in cookies:
             continue
-        match = _COOKIE_PAIR.fullmatch(pair)
-        if match is None:
-            raise ParseError("malformed Cookie header")
-        quoted = match[2]
-        raw = match[3] if quoted is None else _COOKIE_ESCAPE.sub(_unescape, quoted)
-        cookies.setdefault(match[1], raw)
+        raw = raw.strip(" \t")
+        if _COOKIE_CONTROL.search(name) or _COOKIE_CONTROL.search(raw):
+            continue
+        if len(raw) > 1 and raw[0] == raw[-1] == '"':
+            raw = _COOKIE_ESCAPE.sub(_unescape, raw[1:-1])
+        cookies[name] = raw
     return cookies

@@ -9,7 +9,6 @@ from enum import Enum
 from typing import Any, NoReturn
 
 from multidict import MultiDict, MultiDictProxy
-from starlette.requests import cookie_parser
 
 from spangle._internal.asgi import (
     MAX_CLOSE_REASON_BYTES,
@@ -21,8 +20,10 @@ from spangle._internal.asgi import (
     encode_headers,
     is_sendable_close_code,
 )
+from spangle._internal.headers import parse_cookies
 from spangle._internal.query import parse_query
 from spangle._internal.scope_fields import UNSET, ScopeFields
+from spangle._internal.shutdown import is_shutdown_cancel, uncancel_current_task
 from spangle.exceptions import WebSocketDisconnect, WebSocketError
 
 __all__ = ["Connection"]
@@ -43,6 +44,10 @@ class _State(Enum):
     APP_CLOSED = "closed by the app"
     PEER_GONE = "closed by the client"
     DENIED = "refused before accept"
+    # Closed by another task on the view's behalf (a Broadcast evicting a
+    # slow subscriber, the server shutting down): the view's next call
+    # raises `WebSocketDisconnect` with that code, as if the client had left.
+    DROPPED = "closed on the view's behalf"
 
 
 class _NotOpen(Exception):
@@ -86,6 +91,8 @@ class Connection(ScopeFields):
         "_inbox",
         "_outbox",
         "_sends_left",
+        "_owner",
+        "_closer",
         "_params",
         "_cookies",
         "_max_message_bytes",
@@ -111,6 +118,9 @@ class Connection(ScopeFields):
         self._inbox: Receive = _closed_gate
         self._outbox: Send = _closed_gate
         self._sends_left = _SENDS_PER_YIELD
+        self._owner: asyncio.Task[Any] | None = None
+        #: The task sending a close made on the view's behalf.
+        self._closer: asyncio.Task[Any] | None = None
         self._state = _UNSET
         self._headers = _UNSET
         self._params: MultiDictProxy[str] = _UNSET
@@ -139,15 +149,11 @@ class Connection(ScopeFields):
 
     @property
     def cookies(self) -> dict[str, str]:
-        """Cookies sent with the handshake."""
+        """Cookies sent with the handshake; read as `Request.cookies` reads them."""
         if self._cookies is _UNSET:
-            cookies: dict[str, str] = {}
             # PERF: scan raw headers; the multidict may never be needed.
-            for name, value in self._scope["headers"]:
-                if name == b"cookie":
-                    cookies.update(cookie_parser(value.decode("latin-1")))
-            cookies.pop("", None)
-            self._cookies = cookies
+            sent = [v for k, v in self._scope["headers"] if k == b"cookie"]
+            self._cookies = parse_cookies(b"; ".join(sent).decode("latin-1"))
         return self._cookies
 
     @property
@@ -187,6 +193,9 @@ class Connection(ScopeFields):
         self._status = _State.OPEN
         self._inbox = self._receive
         self._outbox = self._send
+        # The task that accepts runs the view: a close made by any other
+        # task is made on its behalf.
+        self._owner = asyncio.current_task()
 
     async def reject(self, status_code: int = 403, text: str = "") -> None:
         """Refuse the handshake with an HTTP response.
@@ -226,7 +235,11 @@ class Connection(ScopeFields):
     async def close(self, status_code: int = 1000, reason: str = "") -> None:
         """Close the connection with status code.
 
-        Closing a connection that has already ended does nothing.
+        Closing a connection that has already ended does nothing. When
+        another task than the view's closes the connection (a broadcast
+        dropping a slow client, a chat moderator's view), the view's next
+        `receive` or `send` raises `WebSocketDisconnect` with this code
+        instead of `RuntimeError`.
 
         Args:
             status_code: WebSocket status code. Default: `1000` .
@@ -243,7 +256,12 @@ class Connection(ScopeFields):
         if self._status is _State.HANDSHAKE:
             self._end(_State.DENIED)
         elif self._status is _State.OPEN:
-            self._end(_State.APP_CLOSED)
+            task = asyncio.current_task()
+            if task is self._owner:
+                self._end(_State.APP_CLOSED)
+            else:
+                self._end(_State.DROPPED)
+                self._closer = task
         else:
             return
         self.close_code = status_code = int(status_code)  # a plain int on the wire
@@ -274,6 +292,8 @@ class Connection(ScopeFields):
             message = await self._inbox()
         except _NotOpen:
             self._refuse("receive()")
+        except asyncio.CancelledError as exc:
+            self._cancelled(exc)
         text = message.get("text")
         # PERF: the common case, a text frame of a safe length (a UTF-8 char
         # is 1 to 4 bytes) where text is welcome, is decided in one test.
@@ -308,6 +328,8 @@ class Connection(ScopeFields):
             self._peer_gone(CloseCode.ABNORMAL, "")
         except _NotOpen:
             self._refuse("send()")
+        except asyncio.CancelledError as exc:
+            self._cancelled(exc)
         self._sends_left -= 1
         if not self._sends_left:
             self._sends_left = _SENDS_PER_YIELD
@@ -396,10 +418,26 @@ class Connection(ScopeFields):
         self._inbox = self._outbox = _closed_gate
 
     def _peer_gone(self, code: int, reason: str) -> NoReturn:
+        if self._status is _State.DROPPED:
+            # The server's answer to a close made on the view's behalf:
+            # the view learns the code that close sent.
+            raise WebSocketDisconnect(self.close_code or code, self.close_reason)
         self._end(_State.PEER_GONE)
         self.close_code = code
         self.close_reason = reason
         raise WebSocketDisconnect(code, reason)
+
+    def _cancelled(self, exc: asyncio.CancelledError) -> NoReturn:
+        """Turn the shutdown's cancellation of a stuck view into a disconnect."""
+        if not is_shutdown_cancel(exc):
+            raise exc
+        uncancel_current_task()
+        if not self.closed:  # the server closed it without telling the view
+            self._end(_State.PEER_GONE)
+            self.close_code = CloseCode.SERVICE_RESTART
+        raise WebSocketDisconnect(
+            self.close_code or CloseCode.SERVICE_RESTART, self.close_reason
+        ) from None
 
     def _check_size(self, size: int) -> None:
         if size > self._max_message_bytes:
@@ -415,7 +453,7 @@ class Connection(ScopeFields):
 
     def _refuse(self, call: str) -> NoReturn:
         # `from None`: raised while the gate's `_NotOpen` is being handled.
-        if self._status is _State.PEER_GONE:
+        if self._status is _State.PEER_GONE or self._status is _State.DROPPED:
             raise WebSocketDisconnect(
                 self.close_code or 1005, self.close_reason
             ) from None

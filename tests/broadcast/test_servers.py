@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
 
 from tests.broadcast.redis_server import RedisServer
 from tests.support.server import Server, run_server
+from tests.support.ws_client import (
+    close_code_after_reading_everything,
+    small_window_socket,
+)
 
 APP = "tests.apps.broadcast_hub:api"
 WAIT = 10.0
@@ -36,14 +38,6 @@ async def subscriber(
     ws = await connect(f"{server.ws_url}/sub/{channel}", **options)  # type: ignore[arg-type]
     assert await asyncio.wait_for(ws.recv(), WAIT) == "ready"
     return ws
-
-
-def small_window_socket(port: int) -> socket.socket:
-    # A tiny receive buffer makes a client that stops reading back up quickly.
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect(("127.0.0.1", port))
-    return sock
 
 
 async def test_messages_published_through_one_process_reach_clients_of_both_in_order(
@@ -131,15 +125,6 @@ async def test_a_slow_consumer_is_closed_with_1013_while_a_fast_one_keeps_receiv
             code = await close_code_after_reading_everything(slow)
     assert code == 1013
     assert "dropped WebSocket /sub/feed" in server.output
-
-
-async def close_code_after_reading_everything(ws: ClientConnection) -> int | None:
-    for _ in range(10_000):
-        try:
-            await asyncio.wait_for(ws.recv(), WAIT)
-        except ConnectionClosed as closed:
-            return None if closed.rcvd is None else closed.rcvd.code
-    raise AssertionError("the connection was never closed")
 
 
 async def test_delivery_resumes_after_redis_is_killed_and_restarted(

@@ -616,6 +616,59 @@ async def test_send_or_receive_after_the_app_closed_raises_runtime_error(
     assert seen == [f"{call}() on a connection that is closed by the app"]
 
 
+@pytest.mark.parametrize("call", ["send", "receive", "receive_json"])
+async def test_after_another_task_closed_it_the_view_sees_a_disconnect(
+    call: str,
+) -> None:
+    seen: list[tuple[int, str]] = []
+
+    async def view(conn: Connection) -> None:
+        await conn.accept()
+        await asyncio.create_task(conn.close(4001, "kicked"))
+        assert conn.closed
+        try:
+            await (conn.send("x") if call == "send" else getattr(conn, call)())
+        except WebSocketDisconnect as exc:
+            seen.append((exc.code, exc.reason))
+
+    async with ws_app(view).client() as client, client.ws_connect("/ws") as ws:
+        with pytest.raises(WebSocketClosed):
+            await ws.receive()
+    assert seen == [(4001, "kicked")]
+    assert ws.close_code == 4001
+
+
+async def test_a_close_by_another_task_wakes_a_view_waiting_in_receive() -> None:
+    seen: list[int] = []
+
+    async def view(conn: Connection) -> None:
+        await conn.accept()
+        closing = asyncio.create_task(conn.close(1013))  # runs while we wait
+        try:
+            await conn.receive()
+        except WebSocketDisconnect as exc:
+            seen.append(exc.code)
+        await closing
+
+    async with ws_app(view).client() as client, client.ws_connect("/ws") as ws:
+        with pytest.raises(WebSocketClosed):
+            await ws.receive()
+    assert seen == [1013]
+
+
+async def test_iterating_ends_after_another_task_closed_the_connection() -> None:
+    seen: list[Any] = []
+
+    async def view(conn: Connection) -> None:
+        await conn.accept()
+        await asyncio.create_task(conn.close(1013))
+        seen.extend([message async for message in conn])
+
+    async with ws_app(view).client() as client, client.ws_connect("/ws"):
+        pass
+    assert seen == []
+
+
 @pytest.mark.parametrize("call", ["send", "receive"])
 async def test_send_or_receive_before_accept_raises_runtime_error(call: str) -> None:
     seen: list[str] = []

@@ -127,6 +127,15 @@ async def test_cookies_and_client_reach_the_view(server: Server) -> None:
     assert info["client"] == [local[0], local[1]]
 
 
+async def test_a_cookie_header_with_a_stray_pair_serves_the_other_cookies(
+    server: Server,
+) -> None:
+    headers = {"Cookie": "foo; a=1"}
+    async with connect(server.ws_url + "/info", additional_headers=headers) as ws:
+        info = json_of(await recv(ws))
+    assert info["cookies"] == {"a": "1"}
+
+
 async def test_reject_answers_with_its_status_and_text(quiet_server: Server) -> None:
     key = new_id()
     url = f"{quiet_server.ws_url}/reject?id={key}&status=401&text=who%20are%20you"

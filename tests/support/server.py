@@ -135,6 +135,9 @@ def _command(app: str, server: str, port: int) -> tuple[list[str], str]:
         command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1"]
         command += ["--port", str(port), "--lifespan", "on"]
         return command + ["--log-config", _uvicorn_log_config()], "Uvicorn running on"
+    if server == "spangle":
+        command = [sys.executable, "-m", "spangle", "run", app, "--port", str(port)]
+        return command, "Uvicorn running on"
     if server == "hypercorn":
         command = [sys.executable, "-m", "hypercorn", app]
         return command + ["--bind", f"127.0.0.1:{port}"], "Running on"
@@ -153,11 +156,12 @@ def run_server(
 ) -> Iterator[Server]:
     """Serve `module:attribute` with a real server until the block ends.
 
-    Under uvicorn, the `spangle` logger's INFO lines are printed too.
+    Under uvicorn and `spangle run`, the `spangle` logger's INFO lines are
+    printed too.
 
     Args:
         app: The app as `module:attribute`, importable from the repository root.
-        server: `"uvicorn"` or `"hypercorn"`.
+        server: `"uvicorn"`, `"hypercorn"` or `"spangle"` (`spangle run`).
         env: Extra environment variables.
         extra_args: Extra command-line arguments for the server.
         port: The port; a free one by default.

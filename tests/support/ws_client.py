@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import uuid
 from typing import Any
 
@@ -90,3 +91,40 @@ def assert_no_server_error(server: Server) -> None:
     output = server.output
     for marker in ("Traceback", "Exception in ASGI application", "ERROR"):
         assert marker not in output, output
+
+
+def small_window_socket(port: int) -> socket.socket:
+    """Connect a socket whose tiny receive buffer fills at once.
+
+    A client that stops reading on it backs the server up after a few KiB.
+
+    Args:
+        port: The server's port on 127.0.0.1.
+
+    Returns:
+        The connected socket, to hand to `connect(..., sock=)`.
+    """
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port))
+    return sock
+
+
+async def close_code_after_reading_everything(
+    ws: ClientConnection, most: int = 20_000
+) -> int | None:
+    """Read what a slow client has queued, up to the server's close.
+
+    Args:
+        ws: The client connection.
+        most: Messages to read at most before giving up.
+
+    Returns:
+        The close code the server sent, or `None` without a close frame.
+    """
+    for _ in range(most):
+        try:
+            await recv(ws)
+        except ConnectionClosed as closed:
+            return None if closed.rcvd is None else closed.rcvd.code
+    raise AssertionError("the connection was never closed")

@@ -1,8 +1,15 @@
-"""The WebSocket pipeline: handshake checks, hooks, the view, close mapping."""
+"""The WebSocket pipeline: handshake checks, hooks, the view, close mapping.
+
+It also keeps each Api's open connections, to close them at shutdown.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import weakref
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from spangle._internal.asgi import (
@@ -13,6 +20,11 @@ from spangle._internal.asgi import (
     Send,
     is_sendable_close_code,
 )
+from spangle._internal.shutdown import (
+    SHUTDOWN_CANCEL,
+    is_shutdown_cancel,
+    uncancel_current_task,
+)
 from spangle.exceptions import WebSocketDisconnect, WebSocketError
 from spangle.models.websocket import Connection, _State
 
@@ -21,6 +33,97 @@ if TYPE_CHECKING:
     from spangle.api import Api
 
 logger = logging.getLogger("spangle")
+
+# Seconds a view cancelled at the end of the shutdown timeout may take to
+# run its after-hooks and return.
+_CANCEL_GRACE = 1.0
+_SHUTDOWN_REASON = "server shutdown"
+# Seconds a view that ended waits for a close another task is still sending
+# for it (to a client slow to read), as long as Broadcast's default
+# `close_timeout`: returning sooner lets the server drop the close frame.
+_CLOSER_WAIT = 30.0
+
+
+class OpenConnections:
+    """The WebSocket connections an Api is serving, with their views' tasks."""
+
+    __slots__ = ("_views", "__weakref__")
+
+    def __init__(self) -> None:
+        self._views: dict[Connection, asyncio.Task[Any]] = {}
+        _EVERY.add(self)
+
+    def __len__(self) -> int:
+        return len(self._views)
+
+    async def close_all(self, code: int, timeout: float) -> None:
+        """Close every open connection and wait for its view, within `timeout`.
+
+        Each view sees `WebSocketDisconnect` carrying `code` in its next
+        `receive`/`send`. A view still running after `timeout` (its client
+        does not read, so the close frame cannot be written; or it waits on
+        something else) is cancelled, as `WebSocketDisconnect` where it waits
+        on the connection, and given one more second to run its after-hooks.
+
+        Args:
+            code: The close code, 1012 (service restart) for a shutdown.
+            timeout: Seconds to wait for the views.
+        """
+        await close_views(list(self._views.items()), code, timeout)
+
+
+#: Every Api's open connections, for `spangle run` to close at shutdown.
+_EVERY: weakref.WeakSet[OpenConnections] = weakref.WeakSet()
+
+
+async def close_every_connection(code: int, timeout: float) -> None:
+    """Close the open WebSocket connections of every Api in this process.
+
+    Args:
+        code: The close code.
+        timeout: Seconds to wait for the views.
+    """
+    views = [item for open_ in list(_EVERY) for item in open_._views.items()]
+    await close_views(views, code, timeout)
+
+
+async def close_views(
+    views: Iterable[tuple[Connection, asyncio.Task[Any]]], code: int, timeout: float
+) -> None:
+    """Close connections and wait for their views (see `close_all`).
+
+    Args:
+        views: Connections and the tasks running their views.
+        code: The close code.
+        timeout: Seconds to wait for the views.
+    """
+    tasks = {task: conn for conn, task in views if not task.done()}
+    if not tasks:
+        return
+    logger.info(
+        "closing %d WebSocket connection(s) with %d: the server is shutting down",
+        len(tasks),
+        code,
+    )
+    closes = [
+        asyncio.create_task(conn.close(code, _SHUTDOWN_REASON))
+        for conn in tasks.values()
+        if conn._status is _State.OPEN
+    ]
+    _, late = await asyncio.wait([*tasks, *closes], timeout=timeout)
+    for task in late:
+        # Closes stuck on a client that does not read end with their views.
+        task.cancel(SHUTDOWN_CANCEL)
+    stuck = [task for task in late if task in tasks]
+    if stuck:
+        logger.warning(
+            "cancelled %d WebSocket view(s) still running %.3g s after the "
+            "shutdown closed their connections",
+            len(stuck),
+            timeout,
+        )
+    if late:
+        await asyncio.wait(late, timeout=_CANCEL_GRACE)
 
 
 async def serve_websocket(
@@ -57,6 +160,10 @@ async def serve_websocket(
         )
         await conn.reject(403, "Origin not allowed")
         return
+    # PERF: registered here rather than in a wrapping coroutine, whose frame
+    # every idle connection would hold.
+    views = api._open_connections._views
+    views[conn] = asyncio.current_task()  # type: ignore[assignment]
     try:
         for hook in compiled.before_ws:
             await hook(conn)
@@ -67,11 +174,51 @@ async def serve_websocket(
         # Maybe another connection's disconnect (a chat fan-out): end quietly.
         if not conn.closed:
             await conn.close(CloseCode.NORMAL)
+    except asyncio.CancelledError as exc:
+        if not is_shutdown_cancel(exc):
+            # The server dropped the connection (hypercorn cancels every
+            # connection when its graceful timeout ends): tell the client.
+            await _end_on_cancel(conn)
+            raise
+        uncancel_current_task()  # the shutdown already logged it
+        await _end_at_shutdown(conn)
     except Exception as exc:
         await _handle_error(compiled, conn, exc)
     finally:
-        for hook in compiled.after_ws:
-            await hook(conn)
+        try:
+            await _wait_for_closer(conn)
+            for hook in compiled.after_ws:
+                await hook(conn)
+        finally:
+            del views[conn]
+
+
+async def _wait_for_closer(conn: Connection) -> None:
+    closer = conn._closer
+    if closer is None or closer.done():
+        return
+    try:
+        await asyncio.wait([closer], timeout=_CLOSER_WAIT)
+    except asyncio.CancelledError as exc:
+        if not is_shutdown_cancel(exc):
+            raise
+        uncancel_current_task()  # the shutdown stops the closer too
+
+
+async def _end_on_cancel(conn: Connection) -> None:
+    """Close with 1001 (going away) a connection whose server cancelled it."""
+    if conn._status is _State.OPEN:
+        # Bounded: a client that does not read would hold the cancellation.
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(conn.close(CloseCode.GOING_AWAY), _CANCEL_GRACE)
+
+
+async def _end_at_shutdown(conn: Connection) -> None:
+    """Answer a connection whose view the shutdown cancelled, unless done."""
+    if conn._status is _State.HANDSHAKE:
+        await conn.reject(503, "Service Unavailable")
+    elif not conn.closed:
+        await conn.close(CloseCode.SERVICE_RESTART, _SHUTDOWN_REASON)
 
 
 async def _handle_error(compiled: Compiled, conn: Connection, exc: Exception) -> None:

@@ -107,8 +107,7 @@ class Request(ScopeFields):
     def cookies(self) -> dict[str, str]:
         """The cookies the client sent; a repeated name keeps the first value.
 
-        Raises:
-            ParseError: The `Cookie` header is malformed (400).
+        Malformed pairs (no `=`, no name, control characters) are skipped.
         """
         if self._cookies is _UNSET:
             self._cookies = parse_cookies("; ".join(self.headers.getall("cookie", ())))

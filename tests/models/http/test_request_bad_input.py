@@ -1,4 +1,4 @@
-"""A malformed query string or Cookie header fails only the views that read it."""
+"""A malformed query string fails only the views that read it; cookies never fail."""
 
 from __future__ import annotations
 
@@ -35,11 +35,6 @@ async def test_a_bad_query_string_is_served_when_params_are_not_read() -> None:
     assert raw.status == 200
 
 
-async def test_reading_cookies_from_a_malformed_header_is_a_400() -> None:
+async def test_reading_cookies_from_a_malformed_header_skips_the_bad_pair() -> None:
     raw = await _serve(cookie=True, read="cookies")
-    assert (raw.status, raw.body) == (400, b"malformed Cookie header")
-
-
-async def test_a_malformed_cookie_header_is_served_when_cookies_are_not_read() -> None:
-    raw = await _serve(cookie=True, read="")
-    assert raw.status == 200
+    assert (raw.status, raw.body) == (200, b'{"seen":{"ok":"1"}}')

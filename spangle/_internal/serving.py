@@ -1,0 +1,119 @@
+"""`spangle run`'s uvicorn server: its log setup and its graceful shutdown.
+
+uvicorn's own shutdown waits for every connection to close before the
+lifespan shutdown, so one WebSocket client that stops reading (its close
+frame cannot be written) holds the process forever, and the views blocked
+sending to it never learn of the shutdown. This server first closes every
+open WebSocket connection itself (1012, views see `WebSocketDisconnect`,
+stuck ones are cancelled), then aborts the sockets still open at the
+timeout, then lets uvicorn finish (HTTP requests, the lifespan shutdown).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import socket
+from typing import Any
+
+import uvicorn
+from uvicorn.config import LOGGING_CONFIG
+from uvicorn.supervisors import ChangeReload, multiprocess
+
+from spangle._internal.asgi import CloseCode
+from spangle._internal.pipelines.websocket import close_every_connection
+
+# How often the shutdown looks for WebSocket sockets still closing.
+_POLL_SECONDS = 0.05
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """Return uvicorn's logging config with the `spangle` logger beside it.
+
+    uvicorn configures only its own loggers: without this, spangle's lines
+    would print unformatted through Python's last-resort handler, and its
+    INFO lines (client errors, shutdown) not at all.
+
+    Args:
+        level: The log level of `--log-level`, e.g. `"info"`.
+
+    Returns:
+        A `logging.config.dictConfig` dictionary.
+    """
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["spangle"] = {
+        "handlers": ["default"],
+        "level": "DEBUG" if level == "trace" else level.upper(),
+        "propagate": False,
+    }
+    return config
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, closing WebSocket connections first at shutdown."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Close WebSockets within the graceful timeout, then shut down.
+
+        Args:
+            sockets: The listening sockets, as uvicorn passes them.
+        """
+        timeout = self.config.timeout_graceful_shutdown or 0.0
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        for server in self.servers:
+            server.close()  # no new connection while the others close
+        await close_every_connection(CloseCode.SERVICE_RESTART, timeout)
+        while self._websockets() and loop.time() < deadline:
+            await asyncio.sleep(_POLL_SECONDS)  # closing handshakes finishing
+        for connection in self._websockets():
+            # A peer that does not read: the close frame stays unsent and
+            # `transport.close()` would wait for it forever.
+            connection.transport.abort()
+        await super().shutdown(sockets)
+
+    def _websockets(self) -> list[Any]:
+        kind = self.config.ws_protocol_class
+        if not isinstance(kind, type):
+            return []
+        return [c for c in self.server_state.connections if isinstance(c, kind)]
+
+
+class Process(multiprocess.Process):
+    """A `--workers` process that runs `Server` instead of uvicorn's."""
+
+    @property
+    def server(self) -> uvicorn.Server:
+        """The worker's server, made on first use."""
+        if self._server is None:
+            self._server = Server(config=self.config)
+        return self._server
+
+
+def run(app: Any, **options: Any) -> bool:
+    """Serve an app as `uvicorn.run` does, with `Server` in every process.
+
+    Args:
+        app: The app, or its import string for `reload` and `workers`.
+        **options: `uvicorn.Config` options.
+
+    Returns:
+        Whether the server started (a failed lifespan startup stops it).
+    """
+    config = uvicorn.Config(app, **options)
+    server = Server(config=config)
+    if config.should_reload:
+        sock = config.bind_socket()
+        ChangeReload(config, target=server.run, sockets=[sock]).run()
+        return True
+    if config.workers > 1:
+        # uvicorn's supervisor makes its workers by this module name, and
+        # pickles them to the children by qualified name: each runs `Server`.
+        multiprocess.Process = Process  # type: ignore[misc]
+        sock = config.bind_socket()
+        multiprocess.Multiprocess(config, sockets=[sock]).run()
+        return True
+    with contextlib.suppress(KeyboardInterrupt):  # as `uvicorn.run` does
+        server.run()
+    return server.started
