@@ -201,7 +201,7 @@ class Api(Registrar):
         if kind == "http":
             return serve_http(compiled, scope, receive, send)
         if kind == "websocket":
-            return serve_websocket(self, compiled, scope, receive, send)
+            return serve_websocket(compiled, scope, receive, send)
         return _ignore()
 
     # -- what is registered ---------------------------------------------------
@@ -304,6 +304,8 @@ class Api(Registrar):
                 middleware=self._middleware_stack(),
                 max_upload_bytes=self.max_upload_bytes,
                 ws_max_message_bytes=self.ws_max_message_bytes,
+                origin_policy=self._origin_policy,
+                open_connections=self._open_connections,
             )
         finally:
             api_ctx.reset(token)

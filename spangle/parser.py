@@ -188,11 +188,13 @@ async def parse_multipart(req: Request) -> MultiDictProxy[str | UploadedFile]:
     boundary = options.get("boundary", "")
     if not boundary:
         raise ParseError("multipart/form-data without a boundary")
-    collector = _PartCollector(options.get("charset") or "utf-8", _body_limits())
-    req._files = collector.files
+    collector = _PartCollector(
+        options.get("charset") or "utf-8", _body_limits(), req.close_later
+    )
     parser = MultipartParser(boundary, collector.callbacks())
     try:
-        await req._consume(parser.write)
+        async for chunk in req.stream():
+            parser.write(chunk)
         parser.finalize()
     except MultipartParseError:
         raise ParseError("malformed multipart body") from None
@@ -204,12 +206,19 @@ async def parse_multipart(req: Request) -> MultiDictProxy[str | UploadedFile]:
 class _PartCollector:
     """Turns python-multipart callbacks into fields and files."""
 
-    def __init__(self, charset: str, limits: _BodyLimits) -> None:
+    def __init__(
+        self,
+        charset: str,
+        limits: _BodyLimits,
+        close_later: Callable[[IO[bytes]], None],
+    ) -> None:
         self.charset = charset
         self.limits = limits
+        # Each file opened is closed with the request, even if parsing fails.
+        self.close_later = close_later
         self._fields = 0
         self.result: MultiDict[str | UploadedFile] = MultiDict()
-        self.files: list[IO[bytes]] = []
+        self.files = 0
         self.ended = False
         self._headers: dict[bytes, bytes] = {}
         self._field = bytearray()
@@ -258,13 +267,14 @@ class _PartCollector:
                 raise TooLargeRequestError(
                     f"multipart form has more than {self.limits.form_fields} fields"
                 )
-        elif len(self.files) >= self.limits.form_files:
+        elif self.files >= self.limits.form_files:
             raise TooLargeRequestError(
                 f"multipart form has more than {self.limits.form_files} files"
             )
         else:
             file: IO[bytes] = SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115
-            self.files.append(file)
+            self.files += 1
+            self.close_later(file)
             mimetype = self._headers.get(b"content-type", b"").decode("latin-1")
             self._upload = UploadedFile(
                 _decode(params[b"filename"], "utf-8"),

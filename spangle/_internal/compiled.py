@@ -14,6 +14,8 @@ from typing import Any
 
 from spangle._internal.asgi import ASGIApp
 from spangle._internal.errors import HandlerTable
+from spangle._internal.origin import OriginPolicy
+from spangle._internal.pipelines.websocket import OpenConnections
 from spangle._internal.routing.router import Endpoint, RouteTable
 from spangle._internal.views import ViewEntry
 from spangle.blueprint import Blueprint, join_route
@@ -44,6 +46,8 @@ class Compiled:
             `None` when there is no middleware.
         max_upload_bytes: The largest request body accepted.
         ws_max_message_bytes: The largest WebSocket message accepted.
+        origin_policy: Which browser origins may open a WebSocket.
+        open_connections: The Api's open WebSocket connections.
     """
 
     __slots__ = (
@@ -64,6 +68,8 @@ class Compiled:
         "middleware",
         "max_upload_bytes",
         "ws_max_message_bytes",
+        "origin_policy",
+        "open_connections",
     )
 
     def __init__(
@@ -82,6 +88,8 @@ class Compiled:
         middleware: ASGIApp | None = None,
         max_upload_bytes: int = 10 * MiB,
         ws_max_message_bytes: int = MiB,
+        origin_policy: OriginPolicy | None = None,
+        open_connections: OpenConnections | None = None,
     ) -> None:
         """Build the tables.
 
@@ -101,6 +109,10 @@ class Compiled:
             middleware: The middleware stack, or `None` without middleware.
             max_upload_bytes: The largest request body accepted.
             ws_max_message_bytes: The largest WebSocket message accepted.
+            origin_policy: Which browser origins may open a WebSocket; by
+                default, the same host only.
+            open_connections: Where the WebSocket pipeline keeps the open
+                connections, to close them at shutdown.
 
         Raises:
             ValueError: `default_route` matches no route.
@@ -130,6 +142,13 @@ class Compiled:
         self.middleware = middleware
         self.max_upload_bytes = max_upload_bytes
         self.ws_max_message_bytes = ws_max_message_bytes
+        self.origin_policy = (
+            OriginPolicy(None) if origin_policy is None else origin_policy
+        )
+        # Not `or`: an empty registry is falsy.
+        self.open_connections = (
+            OpenConnections() if open_connections is None else open_connections
+        )
 
     def _build_routes(
         self,

@@ -74,8 +74,9 @@ async def serve_mounted(
         req = Request(scope, receive, send, compiled.max_upload_bytes)
         extensions["spangle"] = {"req": req, "resp": Response()}
     else:  # websocket: lifespan never reaches a mount
-        conn = Connection(scope, receive, send)
-        conn._max_message_bytes = compiled.ws_max_message_bytes
+        conn = Connection(
+            scope, receive, send, max_message_bytes=compiled.ws_max_message_bytes
+        )
         extensions["spangle"] = {"conn": conn}
     child["extensions"] = extensions
     await app(child, receive, send)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from spangle._internal.asgi import CloseCode
 from spangle.broadcast._fanout import Fanout, Mailbox
 from spangle.exceptions import WebSocketDisconnect
 from spangle.models.websocket import Connection
@@ -17,8 +18,6 @@ from spangle.models.websocket import Connection
 __all__ = ["Member", "Members"]
 
 logger = logging.getLogger("spangle.broadcast")
-
-_TRY_AGAIN_LATER = 1013
 
 
 class Member(Mailbox):
@@ -153,7 +152,9 @@ class Members:
         await self._fanout.prune(empty)
         try:
             await asyncio.wait_for(
-                member.conn.close(_TRY_AGAIN_LATER, "too slow for the broadcast"),
+                member.conn.close(
+                    CloseCode.TRY_AGAIN_LATER, "too slow for the broadcast"
+                ),
                 self._close_timeout,
             )
         except asyncio.TimeoutError:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import IO, Any
 
 from multidict import MultiDict, MultiDictProxy
 
@@ -82,7 +82,7 @@ class Request(ScopeFields):
         self._body: bytes = _UNSET
         self._media: Any = _UNSET
         #: Uploaded files to close when the response is sent.
-        self._files: list[Any] | None = None
+        self._files: list[IO[bytes]] | None = None
         self.max_upload_bytes = max_upload_bytes
 
     @property
@@ -147,23 +147,34 @@ class Request(ScopeFields):
             self._accepts = parse_accept(",".join(sent)) if sent else [ANY_RANGE]
         return best_match(self._accepts, content_type)
 
-    async def _consume(self, sink: Callable[[bytes], object]) -> None:
-        """Feed the body to `sink` chunk by chunk, enforcing `max_upload_bytes`.
+    async def stream(self) -> AsyncIterator[bytes]:
+        """Read the body chunk by chunk as it arrives, without keeping it.
+
+        A body already read whole (`content`, `text`, `media()` of JSON or a
+        urlencoded form) comes as one chunk. Streaming enforces
+        `max_upload_bytes` as it goes; afterwards the body is gone.
+
+        Yields:
+            The body's chunks, none empty.
 
         Raises:
             TooLargeRequestError: The body is, or is announced to be, too large.
             ParseError: The client left before sending the whole body.
-            RuntimeError: A streaming parser already consumed the body.
+            RuntimeError: The body was already streamed (by `stream()` or
+                the multipart parser of `media()`).
         """
         if self._body is _CONSUMED:
-            raise RuntimeError("the request body was already consumed by media()")
+            raise RuntimeError(
+                "the request body was already consumed by a streaming read"
+            )
         if self._body is not _UNSET:
-            sink(self._body)
+            if self._body:
+                yield self._body
             return
         limit = self.max_upload_bytes
         if _declared_length(self._scope) > limit:
             raise TooLargeRequestError(f"request body is over {limit} bytes")
-        # From here the body only exists in the sink.
+        # From here the body only exists in what the caller keeps of it.
         self._body = _CONSUMED
         size = 0
         more = True
@@ -176,7 +187,7 @@ class Request(ScopeFields):
             if size > limit:
                 raise TooLargeRequestError(f"request body is over {limit} bytes")
             if chunk:
-                sink(chunk)
+                yield chunk
             more = message.get("more_body", False)
 
     @property
@@ -185,11 +196,10 @@ class Request(ScopeFields):
 
         Raises:
             TooLargeRequestError: The body is over `max_upload_bytes`.
+            RuntimeError: The body was already streamed.
         """
         if self._body is _UNSET or self._body is _CONSUMED:
-            chunks: list[bytes] = []
-            await self._consume(chunks.append)
-            self._body = b"".join(chunks)
+            self._body = b"".join([chunk async for chunk in self.stream()])
         return self._body
 
     @property
@@ -278,8 +288,21 @@ class Request(ScopeFields):
             {"type": "http.response.push", "path": path, "headers": headers}
         )
 
+    def close_later(self, file: IO[bytes]) -> None:
+        """Close a file with the request, once the response has been sent.
+
+        The multipart parser of `media()` hands each uploaded file over as
+        it opens it; a parser of your own may do the same.
+
+        Args:
+            file: An open file.
+        """
+        if self._files is None:
+            self._files = []
+        self._files.append(file)
+
     def close(self) -> None:
-        """Close the files uploaded with this request.
+        """Close the files handed to `close_later` (uploaded files included).
 
         The framework calls it once the response is sent; a second call
         does nothing.
