@@ -19,9 +19,13 @@ system-deps:
 run: setup
 	$(BIN)/spangle run examples.chat.app:api --host 127.0.0.1 --port 8000
 
+# ruff includes mccabe (C90, at most 10); slotscheck checks every __slots__;
+# check_duplicates fails on a repeat in spangle/ that no comment justifies.
 lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/slotscheck -m spangle
+	$(BIN)/python scripts/check_duplicates.py spangle
 
 typecheck: setup
 	$(BIN)/mypy

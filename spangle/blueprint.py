@@ -190,6 +190,8 @@ class Registrar:
         blueprint.events[event_type].append(handler)
         blueprint._changed()
 
+    # duplicates: on_start/on_stop and before/after_request differ in one
+    # word each; they are the public names 0.11 documents.
     def on_start(self, f: F) -> F:
         """Run the decorated function at startup, after the components' startups.
 

@@ -38,6 +38,7 @@ class ComponentProtocol(Protocol):
         """Make the component."""
 
 
+# duplicates: one Protocol per lifecycle method, as 0.11 names them.
 @runtime_checkable
 class AsyncStartupComponentProtocol(ComponentProtocol, Protocol):
     """A component with an async `startup`."""

@@ -260,6 +260,8 @@ class AsyncHttpTestClient:
             allow_redirects,
         )
 
+    # duplicates: one method per verb, with 0.11's signature (typed and
+    # documented); each only forwards to `request`.
     async def post(
         self,
         path: str,

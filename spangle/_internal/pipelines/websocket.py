@@ -159,6 +159,37 @@ async def serve_websocket(
     if on_ws is None or found is None:
         await conn.reject(404, "Not Found")
         return
+    if not _origin_allowed(compiled, scope):
+        await conn.reject(403, "Origin not allowed")
+        return
+    # PERF: registered here rather than in a wrapping coroutine, whose frame
+    # every idle connection would hold.
+    open_connections = compiled.open_connections
+    open_connections.add(conn, asyncio.current_task())  # type: ignore[arg-type]
+    try:
+        try:
+            for hook in compiled.before_ws:
+                await hook(conn)
+            await on_ws(conn, **found[1])
+        except WebSocketDisconnect:
+            pass  # maybe another connection's (a chat fan-out): end quietly
+        if not conn.closed:
+            await conn.close(CloseCode.NORMAL)
+    except asyncio.CancelledError as exc:
+        await _cancelled(conn, exc)
+    except Exception as exc:
+        await _handle_error(compiled, scope, conn, exc)
+    finally:
+        try:
+            await _wait_for_closer(conn)
+            for hook in compiled.after_ws:
+                await hook(conn)
+        finally:
+            open_connections.remove(conn)
+
+
+def _origin_allowed(compiled: Compiled, scope: Scope) -> bool:
+    """Check the handshake's `Origin`, and say why when it is refused."""
     allowed, origin = compiled.origin_policy.allows(scope)
     if not allowed:
         # WARNING: the default log setup hides INFO, and a developer whose own
@@ -169,39 +200,18 @@ async def serve_websocket(
             scope["path"],
             origin,
         )
-        await conn.reject(403, "Origin not allowed")
-        return
-    # PERF: registered here rather than in a wrapping coroutine, whose frame
-    # every idle connection would hold.
-    open_connections = compiled.open_connections
-    open_connections.add(conn, asyncio.current_task())  # type: ignore[arg-type]
-    try:
-        for hook in compiled.before_ws:
-            await hook(conn)
-        await on_ws(conn, **found[1])
-        if not conn.closed:
-            await conn.close(CloseCode.NORMAL)
-    except WebSocketDisconnect:
-        # Maybe another connection's disconnect (a chat fan-out): end quietly.
-        if not conn.closed:
-            await conn.close(CloseCode.NORMAL)
-    except asyncio.CancelledError as exc:
-        if not is_shutdown_cancel(exc):
-            # The server dropped the connection (hypercorn cancels every
-            # connection when its graceful timeout ends): tell the client.
-            await _end_on_cancel(conn)
-            raise
-        uncancel_current_task()  # the shutdown already logged it
-        await _end_at_shutdown(conn)
-    except Exception as exc:
-        await _handle_error(compiled, scope, conn, exc)
-    finally:
-        try:
-            await _wait_for_closer(conn)
-            for hook in compiled.after_ws:
-                await hook(conn)
-        finally:
-            open_connections.remove(conn)
+    return allowed
+
+
+async def _cancelled(conn: Connection, exc: asyncio.CancelledError) -> None:
+    """End a connection whose view was cancelled; re-raise unless at shutdown."""
+    if not is_shutdown_cancel(exc):
+        # The server dropped the connection (hypercorn cancels every
+        # connection when its graceful timeout ends): tell the client.
+        await _end_on_cancel(conn)
+        raise exc
+    uncancel_current_task()  # the shutdown already logged it
+    await _end_at_shutdown(conn)
 
 
 async def _wait_for_closer(conn: Connection) -> None:

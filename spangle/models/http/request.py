@@ -55,6 +55,8 @@ class Request(ScopeFields):
         "max_upload_bytes",
     )
 
+    # duplicates: Request and Connection wrap the same ASGI triple, so their
+    # constructors look alike; a shared one would cost a call per request.
     def __init__(
         self,
         scope: Scope,
