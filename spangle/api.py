@@ -107,7 +107,7 @@ class Api(Registrar):
             max_form_part_bytes: The largest multipart field that is not a
                 file, held in memory (413 above).
         """
-# duplicates: the options, kept as given, one line each.
+        # duplicates: the options, kept as given, one line each.
         self.debug = debug
         self.static_root = static_root
         self.static_dir = static_dir

@@ -55,8 +55,8 @@ class Members:
         self._by_conn: dict[Connection, Member] = {}
         self._evictions: set[asyncio.Task[None]] = set()
 
-# duplicates: join/leave here and add/remove in _fanout share the shape
-# of their docstrings; what they do differs.
+    # duplicates: join/leave here and add/remove in _fanout share the shape
+    # of their docstrings; what they do differs.
     async def join(self, channel: str, conn: Connection) -> None:
         """Feed a channel to a connection, starting its sender if needed.
 

@@ -29,7 +29,6 @@ from spangle.exceptions import WebSocketDisconnect, WebSocketError
 __all__ = ["Connection"]
 
 _UNSET = UNSET
-_DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
 # A send into a socket whose peer vanished may complete without suspending
 # (servers drop writes to a closing transport), so a view that only sends
 # would never let the loop notice the loss, nor serve anyone else. Every
@@ -107,7 +106,7 @@ class Connection(ScopeFields):
         receive: Receive,
         send: Send,
         *,
-        max_message_bytes: int = _DEFAULT_MAX_MESSAGE_BYTES,
+        max_message_bytes: int = 1024 * 1024,
     ) -> None:
         """Wrap the ASGI connection.
 

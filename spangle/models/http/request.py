@@ -26,7 +26,6 @@ __all__ = ["Request"]
 _UNSET = UNSET
 # The body went to a streaming parser and was not kept.
 _CONSUMED: Any = object()
-_DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # Request headers worth repeating in an HTTP/2 push promise.
 _PUSH_HEADERS = frozenset(
     (b"accept", b"accept-encoding", b"accept-language", b"cache-control", b"user-agent")
@@ -62,7 +61,7 @@ class Request(ScopeFields):
         scope: Scope,
         receive: Receive,
         send: Send,
-        max_upload_bytes: int = _DEFAULT_MAX_UPLOAD_BYTES,
+        max_upload_bytes: int = 10 * 1024 * 1024,
     ) -> None:
         """Wrap the ASGI request.
 

@@ -206,7 +206,7 @@ class Response:
         self.status_code = status
         return self
 
-# duplicates: 0.11's chainable setters, one line of work each.
+    # duplicates: 0.11's chainable setters, one line of work each.
     def set_header(self, key: str, value: str) -> Response:
         """Set a header, replacing any of the same name.
 
