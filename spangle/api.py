@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from spangle._internal.asgi import ASGIApp, CloseCode, Receive, Scope, Send
+from spangle._internal.asgi import ASGIApp, Receive, Scope, Send
 from spangle._internal.compiled import Compiled
 from spangle._internal.components import bind_methods
 from spangle._internal.mount import (
@@ -21,6 +21,7 @@ from spangle._internal.pipelines.lifespan import serve_lifespan
 from spangle._internal.pipelines.websocket import OpenConnections, serve_websocket
 from spangle.blueprint import Blueprint, Registrar, Router
 from spangle.component import api_ctx
+from spangle.exceptions import CloseCode
 from spangle.types import Converters, LifespanHandlers, RoutingStrategy
 
 if TYPE_CHECKING:

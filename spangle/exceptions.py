@@ -8,11 +8,10 @@ often one of `CloseCode`'s.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from enum import IntEnum
 from http import HTTPStatus
 
 from starlette.websockets import WebSocketDisconnect as StarletteWebSocketDisconnect
-
-from spangle._internal.asgi import CloseCode
 
 __all__ = [
     "CloseCode",
@@ -24,6 +23,22 @@ __all__ = [
     "WebSocketError",
     "WebSocketDisconnect",
 ]
+
+
+class CloseCode(IntEnum):
+    """RFC 6455 close codes used by spangle (1012 is registered with IANA)."""
+
+    NORMAL = 1000
+    GOING_AWAY = 1001
+    UNSUPPORTED_DATA = 1003
+    NO_STATUS = 1005
+    ABNORMAL = 1006
+    INVALID_PAYLOAD = 1007
+    POLICY_VIOLATION = 1008
+    MESSAGE_TOO_BIG = 1009
+    INTERNAL_ERROR = 1011
+    SERVICE_RESTART = 1012
+    TRY_AGAIN_LATER = 1013
 
 
 class SpangleError(Exception):

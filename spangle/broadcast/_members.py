@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from spangle._internal.asgi import CloseCode
 from spangle.broadcast._fanout import Fanout, Mailbox
-from spangle.exceptions import WebSocketDisconnect
+from spangle.exceptions import CloseCode, WebSocketDisconnect
 from spangle.models.websocket import Connection
 
 __all__ = ["Member", "Members"]

@@ -12,7 +12,6 @@ from multidict import MultiDict, MultiDictProxy
 
 from spangle._internal.asgi import (
     MAX_CLOSE_REASON_BYTES,
-    CloseCode,
     Message,
     Receive,
     Scope,
@@ -24,7 +23,7 @@ from spangle._internal.headers import parse_cookies
 from spangle._internal.query import parse_query
 from spangle._internal.scope_fields import UNSET, ScopeFields
 from spangle._internal.shutdown import is_shutdown_cancel, uncancel_current_task
-from spangle.exceptions import WebSocketDisconnect, WebSocketError
+from spangle.exceptions import CloseCode, WebSocketDisconnect, WebSocketError
 
 __all__ = ["Connection"]
 

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from spangle._internal.asgi import (
     MAX_CLOSE_REASON_BYTES,
-    CloseCode,
     Receive,
     Scope,
     Send,
@@ -25,7 +24,7 @@ from spangle._internal.shutdown import (
     is_shutdown_cancel,
     uncancel_current_task,
 )
-from spangle.exceptions import WebSocketDisconnect, WebSocketError
+from spangle.exceptions import CloseCode, WebSocketDisconnect, WebSocketError
 from spangle.models.websocket import Connection
 
 if TYPE_CHECKING:
