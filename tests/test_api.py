@@ -1,3 +1,5 @@
+from typing import Any
+
 import httpx
 import pytest
 from websockets.asyncio.client import connect
@@ -93,3 +95,10 @@ def test_components_maps_each_class_to_its_instance_read_only() -> None:
     assert isinstance(api.components[Db], Db)
     with pytest.raises(TypeError):
         api.components[Db] = Db()  # type: ignore[index]
+
+
+async def test_a_scope_type_spangle_does_not_know_is_ignored() -> None:
+    async def never(*args: Any) -> Any:
+        raise AssertionError("not called")
+
+    await make_api()({"type": "telepathy", "path": "/"}, never, never)

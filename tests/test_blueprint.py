@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from spangle import Api, Blueprint, Connection, ErrorHandler, Request, Response
-from spangle.blueprint import Router, join_route
+from spangle.blueprint import Registrar, Router, join_route
 
 
 class Hello:
@@ -304,3 +304,11 @@ async def test_add_blueprint_takes_the_0_11_argument_names() -> None:
 class _Handler:
     async def on_error(self, req: Request, resp: Response, e: Exception) -> None:
         pass
+
+
+def test_a_registrar_that_names_no_blueprint_cannot_register() -> None:
+    class Bare(Registrar):
+        pass
+
+    with pytest.raises(NotImplementedError):
+        Bare().route("/")

@@ -122,3 +122,14 @@ def test_no_public_class_is_renamed_into_another_module() -> None:
         if "__module__ =" in line
     ]
     assert rewrites == []
+
+
+def test_each_pragma_no_cover_says_why() -> None:
+    silent = [
+        f"{m.relative_to(PACKAGE)}: {line.strip()}"
+        for m in MODULES
+        for line in m.read_text(encoding="utf-8").splitlines()
+        if "pragma: no cover" in line
+        and not line.split("pragma: no cover", 1)[1].strip(" -")
+    ]
+    assert silent == []

@@ -173,3 +173,33 @@ async def test_unreadable_file_answers_with_starlettes_status(site: Path) -> Non
     async with api.client() as client:
         resp = await client.get("/static/css/site.css")
     assert resp.status_code == 401
+
+
+async def test_after_hooks_see_the_answer_to_a_missing_file(site: Path) -> None:
+    api = Api(static_dir=str(site))
+    seen: list[int] = []
+
+    @api.after_request
+    class Seen:
+        async def on_request(self, req: Request, resp: Response) -> None:
+            seen.append(resp.status_code)
+
+    async with api.client() as client:
+        assert (await client.get("/static/missing.css")).status_code == 404
+    assert seen == [404]
+
+
+async def test_a_handler_that_sets_reraise_on_a_missing_file_re_raises(
+    site: Path,
+) -> None:
+    api = Api(static_dir=str(site))
+
+    @api.handle(NotFoundError)
+    class Loud:
+        async def on_error(self, req: Request, resp: Response, e: Exception) -> None:
+            resp.set_status(404).text = "gone"
+            resp.reraise = True
+
+    async with api.client() as client:
+        with pytest.raises(NotFoundError):
+            await client.get("/static/missing.css")

@@ -40,9 +40,16 @@ async def test_a_second_startup_does_nothing() -> None:
     await hub.shutdown()
 
 
-async def test_shutdown_before_startup_and_twice_does_nothing() -> None:
+async def test_shutdown_before_startup_does_nothing() -> None:
     hub = Broadcast()
     await hub.shutdown()
+    async with hub, hub.subscribe("room") as sub:
+        await hub.publish("room", "served")
+        assert await anext(sub) == "served"
+
+
+async def test_a_second_shutdown_does_nothing() -> None:
+    hub = Broadcast()
     await hub.startup()
     await hub.shutdown()
     await hub.shutdown()
