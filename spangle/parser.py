@@ -23,8 +23,6 @@ from typing import IO, TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from multidict import MultiDict, MultiDictProxy
-from python_multipart.exceptions import MultipartParseError
-from python_multipart.multipart import MultipartParser, parse_options_header
 
 from spangle._internal.headers import parse_content_type
 from spangle.component import api_ctx
@@ -191,6 +189,11 @@ async def parse_multipart(req: Request) -> MultiDictProxy[str | UploadedFile]:
     collector = _PartCollector(
         options.get("charset") or "utf-8", _body_limits(), req.close_later
     )
+    # python-multipart is imported with the first multipart body: `import
+    # spangle` (which needs `UploadedFile`) does not pay for it.
+    from python_multipart.exceptions import MultipartParseError
+    from python_multipart.multipart import MultipartParser
+
     parser = MultipartParser(boundary, collector.callbacks())
     try:
         async for chunk in req.stream():
@@ -257,6 +260,8 @@ class _PartCollector:
 
     def _headers_finished(self) -> None:
         disposition = self._headers.get(b"content-disposition", b"")
+        from python_multipart.multipart import parse_options_header
+
         kind, params = parse_options_header(disposition.decode("latin-1"))
         if kind != b"form-data" or b"name" not in params:
             raise ParseError("a multipart part lacks a form-data name")
