@@ -33,6 +33,18 @@ C = TypeVar("C", bound=type)
 
 MiB = 1024 * 1024
 
+# The options the built app copies: setting one later builds it again.
+_BUILD_OPTIONS = frozenset(
+    {
+        "routing",
+        "default_route",
+        "favicon",
+        "max_upload_bytes",
+        "ws_max_message_bytes",
+        "allowed_origins",
+    }
+)
+
 
 class Api(Registrar):
     """The application: an ASGI3 callable serving views, hooks and components.
@@ -127,7 +139,6 @@ class Api(Registrar):
             None if allowed_origins is None else list(allowed_origins)
         )
         self.ws_shutdown_timeout = ws_shutdown_timeout
-        self._origin_policy = OriginPolicy(self.allowed_origins)
         self._open_connections = OpenConnections()
         self._root = Blueprint()
         self._root.router = Router(routing, lookup=self._find_view)
@@ -150,6 +161,17 @@ class Api(Registrar):
             self._mounts[normalize_prefix(static_root)] = make_static_app(
                 static_dir, self._serve_error
             )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # 0.11 applications change options after making the app (and even
+        # after serving): the built tables must follow.
+        super().__setattr__(name, value)
+        if name in _BUILD_OPTIONS:
+            if name == "allowed_origins":
+                super().__setattr__("_origin_policy", OriginPolicy(value))
+            if name == "default_route" and "_root" in self.__dict__:
+                self._root.router.default_route = value
+            super().__setattr__("_compiled", None)
 
     # -- ASGI ---------------------------------------------------------------
 
