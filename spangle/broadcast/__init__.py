@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
 
-from spangle.broadcast._fanout import Box, Fanout, Subscription
+from spangle.broadcast._fanout import Box, Fanout, Mailbox
 from spangle.broadcast._members import Member, Members
 from spangle.broadcast.backends import BroadcastBackend, Message, backend_for_url
 from spangle.broadcast.errors import (
@@ -74,6 +74,42 @@ class _Joined:
         tb: TracebackType | None,
     ) -> None:
         await self._hub.leave(self._channel, self._conn)
+
+
+class Subscription(Mailbox):
+    """The messages of one channel for one consumer, in publication order.
+
+    Made by `Broadcast.subscribe`; iterate it with `async for`, from one task
+    at a time (it wakes a single waiting consumer). The iteration ends when
+    the Broadcast shuts down.
+
+    Attributes:
+        channel (`str`): The channel.
+    """
+
+    __slots__ = ("channel",)
+
+    def __init__(self, channel: str, limit: int) -> None:
+        super().__init__(limit)
+        self.channel = channel
+
+    def __aiter__(self) -> Subscription:
+        """Iterate over the messages."""
+        return self
+
+    async def __anext__(self) -> Message:
+        """Return the next message, waiting for it.
+
+        Raises:
+            SubscriberDropped: The consumer fell more than the queue size
+                behind; the messages it missed are lost.
+            StopAsyncIteration: The Broadcast shut down.
+        """
+        if await self.wait():
+            return self.take()
+        if self.dropped:
+            raise SubscriberDropped(self.channel, self.limit)
+        raise StopAsyncIteration
 
 
 class Broadcast:

@@ -18,9 +18,8 @@ from collections.abc import Callable, Coroutine, Iterable, Iterator
 from typing import Any, Protocol
 
 from spangle.broadcast.backends.base import BroadcastBackend, Message
-from spangle.broadcast.errors import SubscriberDropped
 
-__all__ = ["Box", "Delivery", "Fanout", "Mailbox", "Sender", "Subscription"]
+__all__ = ["Box", "Delivery", "Fanout", "Mailbox", "Sender"]
 
 Delivery = Coroutine[Any, Any, None]
 """A walk over subscribers sending them one message (`_deliver`)."""
@@ -88,16 +87,17 @@ class Mailbox(Box):
     """A bounded queue of messages for one local subscriber.
 
     Attributes:
+        limit (`int`): How many messages it holds at most.
         dropped (`bool`): Whether it overflowed and was cut off.
         closed (`bool`): Whether no message will be added any more.
     """
 
-    __slots__ = ("_items", "_limit", "_waiter", "dropped", "closed")
+    __slots__ = ("_items", "limit", "_waiter", "dropped", "closed")
 
     def __init__(self, limit: int) -> None:
         super().__init__()
         self._items: deque[Message] = deque()
-        self._limit = limit
+        self.limit = limit
         self._waiter: asyncio.Future[None] | None = None
         self.dropped = False
         self.closed = False
@@ -112,7 +112,7 @@ class Mailbox(Box):
             `False` when the queue is full: the subscriber fell behind.
         """
         items = self._items
-        if len(items) >= self._limit:
+        if len(items) >= self.limit:
             return False
         items.append(message)
         # PERF: _wake inlined; this runs once per subscriber per message.
@@ -163,42 +163,6 @@ class Mailbox(Box):
             self._waiter = None
             if not waiter.done():
                 waiter.set_result(None)
-
-
-class Subscription(Mailbox):
-    """The messages of one channel for one consumer, in publication order.
-
-    Made by `Broadcast.subscribe`; iterate it with `async for`, from one task
-    at a time (it wakes a single waiting consumer). The iteration ends when
-    the Broadcast shuts down.
-
-    Attributes:
-        channel (`str`): The channel.
-    """
-
-    __slots__ = ("channel",)
-
-    def __init__(self, channel: str, limit: int) -> None:
-        super().__init__(limit)
-        self.channel = channel
-
-    def __aiter__(self) -> Subscription:
-        """Iterate over the messages."""
-        return self
-
-    async def __anext__(self) -> Message:
-        """Return the next message, waiting for it.
-
-        Raises:
-            SubscriberDropped: The consumer fell more than the queue size
-                behind; the messages it missed are lost.
-            StopAsyncIteration: The Broadcast shut down.
-        """
-        if await self.wait():
-            return self.take()
-        if self.dropped:
-            raise SubscriberDropped(self.channel, self._limit)
-        raise StopAsyncIteration
 
 
 class _Turn:

@@ -22,14 +22,12 @@ from typing import Any
 
 from spangle.broadcast._fanout import Box, Delivery, Fanout
 from spangle.broadcast.backends.base import Message
-from spangle.exceptions import WebSocketDisconnect
+from spangle.exceptions import CloseCode, WebSocketDisconnect
 from spangle.models.websocket import Connection
 
 __all__ = ["Member", "Members"]
 
 logger = logging.getLogger("spangle.broadcast")
-
-_TRY_AGAIN_LATER = 1013
 
 
 class Member(Box):
@@ -164,6 +162,8 @@ class Members:
         #: 1013 closes and clean-ups in progress.
         self._tasks: set[asyncio.Task[None]] = set()
 
+    # duplicates: join/leave here and add/remove in _fanout share the shape
+    # of their docstrings; what they do differs.
     async def join(self, channel: str, conn: Connection) -> None:
         """Feed a channel to a connection.
 
@@ -294,7 +294,9 @@ class Members:
         await self._fanout.prune(empty)
         try:
             await asyncio.wait_for(
-                member.conn.close(_TRY_AGAIN_LATER, "too slow for the broadcast"),
+                member.conn.close(
+                    CloseCode.TRY_AGAIN_LATER, "too slow for the broadcast"
+                ),
                 self._close_timeout,
             )
         except asyncio.TimeoutError:
