@@ -67,6 +67,7 @@ class _Joined:
     async def __aenter__(self) -> None:
         await self._hub.join(self._channel, self._conn)
 
+    # duplicates: the signature every async context manager's exit has.
     async def __aexit__(
         self,
         exc_type: type[BaseException] | None,
