@@ -7,6 +7,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from spangle._internal.collector import DEFAULT_THAW_RATIO, DEFAULT_THRESHOLD
 from spangle.api import Api
 
 __all__ = ["main", "load_api"]
@@ -69,6 +70,26 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _thresholds(text: str) -> tuple[int, int, int]:
+    parts = text.split(",")
+    try:
+        values = tuple(int(part) for part in parts)
+    except ValueError:
+        values = ()
+    if len(values) != 3 or min(values) < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected three counts of 0 or more such as 10000,10,10, got {text}"
+        )
+    return values[0], values[1], values[2]
+
+
+def _ratio(text: str) -> float:
+    value = float(text)
+    if not value >= 1:  # NaN too
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
 #: uvicorn's WebSocket implementations; the default passes every
 #: Autobahn|Testsuite case with no traceback in the server log.
 WS_IMPLEMENTATIONS = ("wsproto", "websockets", "websockets-sansio")
@@ -77,11 +98,18 @@ LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
 def _run(args: argparse.Namespace) -> int:
+    from spangle._internal.collector import CollectorPolicy
     from spangle._internal.serving import log_config, run
 
     api = load_api(args.app)
+    collector = CollectorPolicy(
+        freeze=args.gc_freeze,
+        threshold=args.gc_threshold,
+        thaw_ratio=args.gc_thaw_ratio,
+    )
     started = run(
         args.app if args.reload or args.workers > 1 else api,
+        collector=collector,
         host=args.host,
         port=args.port,
         reload=args.reload,
@@ -182,6 +210,31 @@ def _parser() -> argparse.ArgumentParser:
         help="on SIGTERM/SIGINT, close WebSockets with 1012 and wait this long "
         "for them, cancel the views still running, then wait as long for HTTP "
         "requests before the lifespan shutdown (default: %(default)s)",
+    )
+    run.add_argument(
+        "--gc-freeze",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="after startup and after each full garbage collection, move the "
+        "objects still alive out of the collector's reach (gc.freeze), so full "
+        "collections walk only newer objects (default: on)",
+    )
+    run.add_argument(
+        "--gc-threshold",
+        type=_thresholds,
+        default=",".join(str(n) for n in DEFAULT_THRESHOLD),
+        metavar="N0,N1,N2",
+        help="the garbage collector's thresholds, as gc.set_threshold takes "
+        "them (default: %(default)s; Python's own are 700,10,10)",
+    )
+    run.add_argument(
+        "--gc-thaw-ratio",
+        type=_ratio,
+        default=DEFAULT_THAW_RATIO,
+        metavar="RATIO",
+        help="with --gc-freeze, give every frozen object back to the collector "
+        "once there are RATIO times as many as after the last time, so "
+        "reference cycles among them are freed (default: %(default)s)",
     )
     run.add_argument(
         "--log-level",

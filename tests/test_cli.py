@@ -98,6 +98,10 @@ def test_a_dotted_attribute_is_followed() -> None:
         ["--timeout-graceful-shutdown", "nan"],
         ["--log-level", "loud"],
         ["--limit-concurrency", "0"],
+        ["--gc-threshold", "1000,10"],
+        ["--gc-threshold", "a,b,c"],
+        ["--gc-threshold", "-1,10,10"],
+        ["--gc-thaw-ratio", "0.5"],
     ],
 )
 def test_bad_run_options_are_refused_with_status_2(option: list[str]) -> None:
@@ -225,6 +229,40 @@ def test_run_hands_its_options_to_uvicorn(
     monkeypatch.setattr(serving, "run", fake_run)
     assert cli.main(["run", "tests.apps.echo:api", *options]) == 0
     assert expected.items() <= calls[0].items()
+
+
+@pytest.mark.parametrize(
+    ("options", "freeze", "threshold", "ratio"),
+    [
+        ([], True, (10_000, 10, 10), 2.0),
+        (["--no-gc-freeze", "--gc-threshold", "700,10,10"], False, (700, 10, 10), 2.0),
+        (["--gc-thaw-ratio", "4"], True, (10_000, 10, 10), 4.0),
+    ],
+    ids=["defaults", "python-default", "ratio"],
+)
+def test_run_hands_its_collector_policy_to_the_server(
+    monkeypatch: pytest.MonkeyPatch,
+    options: list[str],
+    freeze: bool,
+    threshold: tuple[int, int, int],
+    ratio: float,
+) -> None:
+    from spangle._internal import serving
+
+    policies: list[Any] = []
+
+    def fake_run(app: Any, **kwargs: Any) -> bool:
+        policies.append(kwargs["collector"])
+        return True
+
+    monkeypatch.setattr(serving, "run", fake_run)
+    assert cli.main(["run", "tests.apps.echo:api", *options]) == 0
+    policy = policies[0]
+    assert (policy.freeze, policy.threshold, policy.thaw_ratio) == (
+        freeze,
+        threshold,
+        ratio,
+    )
 
 
 def test_run_refuses_to_serve_an_app_whose_startup_fails() -> None:

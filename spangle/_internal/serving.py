@@ -7,6 +7,8 @@ sending to it never learn of the shutdown. This server first closes every
 open WebSocket connection itself (1012, views see `WebSocketDisconnect`,
 stuck ones are cancelled), then aborts the sockets still open at the
 timeout, then lets uvicorn finish (HTTP requests, the lifespan shutdown).
+Once the lifespan startup is over it applies the collector policy of
+`Config.collector` (`spangle._internal.collector`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.supervisors import ChangeReload, multiprocess
 
+from spangle._internal.collector import CollectorPolicy
 from spangle._internal.pipelines.websocket import close_every_connection
 from spangle.exceptions import CloseCode
 
@@ -50,8 +53,41 @@ def log_config(level: str) -> dict[str, Any]:
     return config
 
 
+class Config(uvicorn.Config):
+    """uvicorn's config with the collector policy beside it.
+
+    Attributes:
+        collector (`CollectorPolicy | None`): Applied in each serving process
+            after its startup; `None` leaves the collector alone.
+    """
+
+    def __init__(
+        self, app: Any, collector: CollectorPolicy | None = None, **options: Any
+    ) -> None:
+        """Make the config.
+
+        Args:
+            app: The app, or its import string.
+            collector: The collector policy, or `None`.
+            **options: `uvicorn.Config` options.
+        """
+        super().__init__(app, **options)
+        self.collector = collector
+
+
 class Server(uvicorn.Server):
     """uvicorn's server, closing WebSocket connections first at shutdown."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """Start as uvicorn does, then apply the collector policy.
+
+        Args:
+            sockets: The listening sockets, as uvicorn passes them.
+        """
+        await super().startup(sockets)
+        collector = getattr(self.config, "collector", None)
+        if collector is not None and not self.should_exit:
+            collector.install(asyncio.get_running_loop())
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         """Close WebSockets within the graceful timeout, then shut down.
@@ -91,17 +127,18 @@ class Process(multiprocess.Process):
         return self._server
 
 
-def run(app: Any, **options: Any) -> bool:
+def run(app: Any, collector: CollectorPolicy | None = None, **options: Any) -> bool:
     """Serve an app as `uvicorn.run` does, with `Server` in every process.
 
     Args:
         app: The app, or its import string for `reload` and `workers`.
+        collector: The collector policy applied after startup, or `None`.
         **options: `uvicorn.Config` options.
 
     Returns:
         Whether the server started (a failed lifespan startup stops it).
     """
-    config = uvicorn.Config(app, **options)
+    config = Config(app, collector, **options)
     server = Server(config=config)
     if config.should_reload:
         sock = config.bind_socket()

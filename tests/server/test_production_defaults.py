@@ -175,3 +175,17 @@ async def test_the_deflate_flag_offers_permessage_deflate() -> None:
             assert ws.response is not None
             offered = ws.response.headers.get("sec-websocket-extensions", "")
     assert offered.startswith("permessage-deflate")
+
+
+@pytest.mark.parametrize(
+    ("args", "frozen", "threshold"),
+    [([], True, [10_000, 10, 10]), (["--no-gc-freeze"], False, [10_000, 10, 10])],
+    ids=["defaults", "no-freeze"],
+)
+def test_spangle_run_applies_its_collector_policy_after_startup(
+    args: list[str], frozen: bool, threshold: list[int]
+) -> None:
+    with run_server("tests.apps.collector:api", server="spangle", extra_args=args) as s:
+        found = httpx.get(s.http_url + "/gc", timeout=TIMEOUT).json()
+    assert found["threshold"] == threshold
+    assert (found["frozen"] > 0) is frozen

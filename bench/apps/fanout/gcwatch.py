@@ -59,7 +59,15 @@ def _rss() -> int:
 
 
 def _tracked_by_type() -> dict[str, int]:
-    counts = Counter(type(o).__qualname__ for o in gc.get_objects())
+    """Count the tracked objects by type, frozen ones (`spangle run`) too."""
+    frozen = gc.get_freeze_count() > 0
+    if frozen:
+        gc.unfreeze()
+    try:
+        counts = Counter(type(o).__qualname__ for o in gc.get_objects())
+    finally:
+        if frozen:
+            gc.freeze()
     return dict(counts)
 
 
@@ -84,7 +92,7 @@ def report(query: str | bytes) -> bytes:
     Returns:
         `{"counts", "longest_ms", "total_ms"}` per generation, `rss`,
         `tracked` (objects tracked now), `frozen` (`gc.get_freeze_count()`),
-        `threshold`, and `collect_ms` and `collected` / `by_type` when
+        `threshold`, with frozen objects counted in `tracked` and `by_type`, and `collect_ms` and `collected` / `by_type` when
         asked for.
     """
     global _record
@@ -96,7 +104,7 @@ def report(query: str | bytes) -> bytes:
         "longest_ms": [ns / 1e6 for ns in _record.longest],
         "total_ms": [ns / 1e6 for ns in _record.total],
         "rss": _rss(),
-        "tracked": len(gc.get_objects()),
+        "tracked": len(gc.get_objects()) + gc.get_freeze_count(),
         "frozen": gc.get_freeze_count(),
         "threshold": gc.get_threshold(),
     }
