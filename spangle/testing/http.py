@@ -69,12 +69,16 @@ class HttpTestResponse:
 
     @property
     def json(self) -> Any:
-        """The body decoded as JSON (objects with dot access); `None` if not JSON."""
+        """The body decoded as JSON; `None` if not JSON.
+
+        Objects get dot access at any depth, inside lists too.
+        """
         try:
             value = self._response.json()
         except ValueError:
             return None
-        return AttrDict(value) if isinstance(value, dict) else value
+        # Wrapped, addict converts the objects inside a top-level list too.
+        return AttrDict(json=value).json
 
 
 class AsyncHttpTestClient:
