@@ -146,18 +146,21 @@ class Registrar:
 
         return register
 
-    def handle(self, *exceptions: type[BaseException]) -> Callable[[C], C]:
-        """Register the decorated class as the handler of `exceptions`.
+    def handle(
+        self, e: type[BaseException], *exceptions: type[BaseException]
+    ) -> Callable[[C], C]:
+        """Register the decorated class as the handler of `e` (and `exceptions`).
 
         Args:
-            *exceptions: Exception types; lookup follows the raised type's
-                MRO, so subclasses are handled too unless they have a
-                handler of their own.
+            e: An exception type; lookup follows the raised type's MRO, so
+                subclasses are handled too unless they have a handler of
+                their own.
+            *exceptions: More exception types for the same handler.
 
         Returns:
             A class decorator that returns the class unchanged.
         """
-        return self._blueprint()._latest_handlers().handle(*exceptions)
+        return self._blueprint()._latest_handlers().handle(e, *exceptions)
 
     def add_error_handler(self, eh: ErrorHandler) -> None:
         """Register every handler of an `ErrorHandler`.

@@ -144,7 +144,7 @@ def _urls_ts(args: argparse.Namespace) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spangle", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command")
     run = commands.add_parser(
         "run",
         help="serve an app with uvicorn",
@@ -256,9 +256,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: Arguments without the program name; `sys.argv[1:]` by default.
 
     Returns:
-        The exit status: 0 on success, 2 on bad input.
+        The exit status: 0 on success (the help, with no command, as in
+        spangle 0.11), 2 on bad input.
     """
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
     try:
         return int(args.func(args))
     except CliError as exc:

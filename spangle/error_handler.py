@@ -26,12 +26,15 @@ class ErrorHandler:
         self.handlers: dict[type[BaseException], type] = {}
         self._listeners: list[Callable[[], None]] = []
 
-    def handle(self, *exceptions: type[BaseException]) -> Callable[[C], C]:
-        """Register the decorated class as the handler of `exceptions`.
+    def handle(
+        self, e: type[BaseException], *exceptions: type[BaseException]
+    ) -> Callable[[C], C]:
+        """Register the decorated class as the handler of `e` (and `exceptions`).
 
         Args:
-            *exceptions: Exception types; subclasses are handled too unless
-                they have a handler of their own.
+            e: An exception type; subclasses are handled too unless they
+                have a handler of their own.
+            *exceptions: More exception types for the same handler.
 
         Returns:
             A class decorator that returns the class unchanged; it raises
@@ -47,7 +50,7 @@ class ErrorHandler:
                     f"error handler {cls.__qualname__} needs an on_error or "
                     "on_ws_error method"
                 )
-            for exc in exceptions:
+            for exc in (e, *exceptions):
                 self.handlers[exc] = cls
             for notify in self._listeners:
                 notify()

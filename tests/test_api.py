@@ -5,7 +5,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from spangle import Api, Blueprint, Connection, Request, Response
-from spangle.testing import AsyncWebsocketClient, websocket_scope
+from spangle.testing import AsyncWebsocketClient
 from tests.support.server import run_server
 
 
@@ -63,9 +63,11 @@ async def test_uvicorn_root_path_serves_http_and_websocket() -> None:
 
 async def test_websocket_routes_below_root_path() -> None:
     api = make_api()
-    scope = websocket_scope("/app/ws")
-    scope["root_path"] = "/app"
-    async with AsyncWebsocketClient(api, scope, 2) as ws:
+
+    async def below_app(scope: Any, receive: Any, send: Any) -> None:
+        await api({**scope, "root_path": "/app"}, receive, send)
+
+    async with AsyncWebsocketClient(below_app, "/app/ws", timeout=2) as ws:
         assert await ws.receive() == "hi"
 
 

@@ -49,3 +49,18 @@ def encode_headers(headers: object) -> list[tuple[bytes, bytes]]:
         (str(name).lower().encode("latin-1"), str(value).encode("latin-1"))
         for name, value in items
     ]
+
+
+def mark_test_scope(app: ASGIApp) -> ASGIApp:
+    """Wrap an app so that its scopes carry the test client's extension.
+
+    With it, the app raises what no error handler answered after answering
+    500, instead of only answering.
+    """
+
+    async def marked(scope: Scope, receive: Receive, send: Send) -> None:
+        extensions = dict(scope.get("extensions") or {})
+        extensions[TEST_CLIENT_EXTENSION] = {}
+        await app({**scope, "extensions": extensions}, receive, send)
+
+    return marked

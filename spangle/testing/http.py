@@ -8,7 +8,7 @@ from http import HTTPStatus
 from typing import Any, cast
 
 from addict import Dict as AttrDict
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict
 
 from spangle._internal.extras import missing_extra
 
@@ -18,18 +18,11 @@ try:
 except ImportError as error:
     raise missing_extra("spangle.testing", "testing", error) from error
 
-from spangle._internal.asgi import (
-    TEST_CLIENT_EXTENSION,
-    ASGIApp,
-    Receive,
-    Scope,
-    Send,
-)
+from spangle._internal.asgi import ASGIApp, mark_test_scope
 from spangle.testing.websocket import (
     AsyncWebsocketClient,
     Headers,
     Params,
-    websocket_scope,
 )
 
 __all__ = ["AsyncHttpTestClient", "HttpTestResponse"]
@@ -41,26 +34,24 @@ class HttpTestResponse:
     Attributes:
         status_code (`int`): The HTTP status, an `http.HTTPStatus` when it
             has a name.
-        headers (`CIMultiDictProxy`): Response headers; repeated ones kept.
+        headers (`CIMultiDict`): Response headers; repeated ones kept.
         cookies (`dict[str, str]`): Cookies the response set.
         content (`bytes`): The body.
         text (`str`): The body decoded.
         json (`addict.Dict`): The body decoded as JSON, with dot access.
     """
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, resp: httpx.Response) -> None:
         """Wrap an httpx response.
 
         Args:
-            response: The response.
+            resp: The response.
         """
-        self._response = response
-        self.status_code: int = _named_status(response.status_code)
-        self.headers: CIMultiDictProxy[str] = CIMultiDictProxy(
-            CIMultiDict(response.headers.multi_items())
-        )
-        self.cookies: dict[str, str] = dict(response.cookies)
-        self.content = response.content
+        self._response = resp
+        self.status_code: int = _named_status(resp.status_code)
+        self.headers: CIMultiDict[str] = CIMultiDict(resp.headers.multi_items())
+        self.cookies: dict[str, str] = dict(resp.cookies)
+        self.content = resp.content
 
     @property
     def text(self) -> str:
@@ -69,12 +60,16 @@ class HttpTestResponse:
 
     @property
     def json(self) -> Any:
-        """The body decoded as JSON (objects with dot access); `None` if not JSON."""
+        """The body decoded as JSON; `None` if not JSON.
+
+        Objects get dot access at any depth, inside lists too.
+        """
         try:
             value = self._response.json()
         except ValueError:
             return None
-        return AttrDict(value) if isinstance(value, dict) else value
+        # Wrapped, addict converts the objects inside a top-level list too.
+        return AttrDict(json=value).json
 
 
 class AsyncHttpTestClient:
@@ -118,7 +113,7 @@ class AsyncHttpTestClient:
         self._lifespan: LifespanManager | None = None
         self._http = httpx.AsyncClient(
             transport=httpx.ASGITransport(
-                app=_mark_test_scope(app) if raise_server_exceptions else app,
+                app=mark_test_scope(app) if raise_server_exceptions else app,
                 raise_app_exceptions=raise_server_exceptions,
                 client=client,
             ),
@@ -377,15 +372,14 @@ class AsyncHttpTestClient:
         # As a browser would, send the cookies earlier responses set.
         jar = {c.name: c.value or "" for c in self._http.cookies.jar}
         jar.update(cookies or {})
-        scope = websocket_scope(
-            path, subprotocols, params, headers, jar, host=self.host, client=self.client
-        )
-        app = _mark_test_scope(self.app) if self.raise_server_exceptions else self.app
         return AsyncWebsocketClient(
-            app,
-            scope,
+            self,
+            path,
+            headers,
+            params,
+            jar,
             self.timeout if timeout is None else timeout,
-            raise_app_exceptions=self.raise_server_exceptions,
+            subprotocols,
         )
 
 
@@ -406,18 +400,3 @@ def _split_files(
     fields = {k: v for k, v in files.items() if isinstance(v, str | bytes)}
     uploads = {k: v for k, v in files.items() if k not in fields}
     return fields, uploads or None
-
-
-def _mark_test_scope(app: ASGIApp) -> ASGIApp:
-    """Wrap an app so that its scopes carry the test client's extension.
-
-    With it, the app raises what no error handler answered after answering
-    500, instead of only answering.
-    """
-
-    async def marked(scope: Scope, receive: Receive, send: Send) -> None:
-        extensions = dict(scope.get("extensions") or {})
-        extensions[TEST_CLIENT_EXTENSION] = {}
-        await app({**scope, "extensions": extensions}, receive, send)
-
-    return marked

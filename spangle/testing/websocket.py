@@ -10,12 +10,15 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
-from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy
 
-from spangle._internal.asgi import ASGIApp, Message
+from spangle._internal.asgi import ASGIApp, Message, mark_test_scope
+
+if TYPE_CHECKING:
+    from spangle.testing.http import AsyncHttpTestClient
 
 __all__ = [
     "AsyncWebsocketClient",
@@ -89,8 +92,8 @@ def websocket_scope(
 ) -> dict[str, Any]:
     """Build the ASGI scope of a WebSocket handshake, as a server would.
 
-    `AsyncHttpTestClient.ws_connect` uses it; build one yourself to drive
-    an app with `AsyncWebsocketClient(app, scope, timeout)` directly.
+    `AsyncWebsocketClient` builds its handshake with it; use it to drive an
+    app through your own ASGI calls.
 
     Args:
         path: The request path, optionally with a query string.
@@ -143,11 +146,17 @@ def websocket_scope(
 class AsyncWebsocketClient:
     """A WebSocket client talking to an app in-process.
 
+    `host`, `path`, `headers`, `params`, `subprotocols` and `timeout` are
+    plain attributes: change them before connecting and the handshake uses
+    them, as in spangle 0.11.
+
     Attributes:
-        host (`str`): The host of the handshake.
-        path (`str`): The endpoint's path.
-        headers (`CIMultiDictProxy`): The handshake's request headers.
-        params (`MultiDictProxy`): The handshake's query parameters.
+        host (`str`): The `Host` header, unless `headers` has one.
+        path (`str`): The endpoint's path, optionally with a query string.
+        headers (`CIMultiDict`): The handshake's request headers, cookies
+            included; repeated names kept.
+        params (`Params`): Query parameters to add, a mapping or pairs.
+        subprotocols (`list[str]`): Subprotocols to offer.
         timeout (`float | None`): Seconds to wait for each message.
         accepted_subprotocol (`str | None`): The subprotocol the app accepted.
         response_headers (`CIMultiDictProxy`): Extra headers of the handshake
@@ -159,24 +168,47 @@ class AsyncWebsocketClient:
 
     def __init__(
         self,
-        app: ASGIApp,
-        scope: dict[str, Any],
-        timeout: float | None,
-        raise_app_exceptions: bool = True,
+        http: AsyncHttpTestClient | ASGIApp,
+        path: str = "",
+        headers: Headers | None = None,
+        params: Params | None = None,
+        cookies: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        subprotocols: list[str] | None = None,
     ) -> None:
         """Prepare a connection; it opens on `async with` or `connect()`.
 
         Args:
-            app: The ASGI app.
-            scope: The handshake scope.
+            http: The test client whose app, host, client address and
+                exception setting to use; or any ASGI app.
+            path: The endpoint's path, optionally with a query string.
+            headers: Handshake headers, a mapping or pairs.
+            params: Query parameters, a mapping or pairs.
+            cookies: Cookies to send, in one `Cookie` header.
             timeout: Seconds to wait for each message; `None` forever.
-            raise_app_exceptions: Re-raise what escaped the app when the
-                connection ends.
+            subprotocols: Subprotocols to offer.
         """
-        self._app = app
-        self._scope = scope
-        self._timeout = timeout
-        self._raise_app_exceptions = raise_app_exceptions
+        from spangle.testing.http import AsyncHttpTestClient
+
+        self.host = "www.example.com"
+        self._client = ("127.0.0.1", 123)
+        self._raise_app_exceptions = True
+        if isinstance(http, AsyncHttpTestClient):
+            raising = http.raise_server_exceptions
+            self._app = mark_test_scope(http.app) if raising else http.app
+            self.host, self._client = http.host, http.client
+            self._raise_app_exceptions = raising
+        else:
+            self._app = http
+        self.path = path
+        pairs = headers.items() if isinstance(headers, Mapping) else headers or ()
+        self.headers: CIMultiDict[str] = CIMultiDict(pairs)
+        if cookies:
+            cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
+            self.headers.add("cookie", cookie)
+        self.params: Params = params or []
+        self.subprotocols = list(subprotocols or [])
+        self.timeout = timeout
         self._to_app: asyncio.Queue[Message] = asyncio.Queue()
         self._to_client: asyncio.Queue[Message] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -186,37 +218,6 @@ class AsyncWebsocketClient:
         self.response_headers: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
         self.close_code: int | None = None
         self.close_reason = ""
-
-    @property
-    def host(self) -> str:
-        """The host of the handshake (its `Host` header)."""
-        return self.headers.get("host", "")
-
-    @property
-    def path(self) -> str:
-        """The endpoint's path."""
-        return str(self._scope.get("path", ""))
-
-    @property
-    def headers(self) -> CIMultiDictProxy[str]:
-        """The handshake's request headers; repeated ones kept."""
-        return CIMultiDictProxy(
-            CIMultiDict(
-                (k.decode("latin-1"), v.decode("latin-1"))
-                for k, v in self._scope.get("headers", ())
-            )
-        )
-
-    @property
-    def params(self) -> MultiDictProxy[str]:
-        """The handshake's query parameters."""
-        raw = self._scope.get("query_string", b"").decode("latin-1")
-        return MultiDictProxy(MultiDict(parse_qsl(raw, keep_blank_values=True)))
-
-    @property
-    def timeout(self) -> float | None:
-        """Seconds to wait for each message; `None` waits forever."""
-        return self._timeout
 
     async def __aenter__(self) -> AsyncWebsocketClient:
         """Run the handshake.
@@ -244,14 +245,16 @@ class AsyncWebsocketClient:
             asyncio.TimeoutError: The app did not answer in time.
         """
         if path is not None:
-            path, _, query = path.partition("?")
-            self._scope = {
-                **self._scope,
-                "path": path,
-                "raw_path": path.encode("utf-8"),
-                "query_string": query.encode("latin-1"),
-            }
-        self._task = asyncio.create_task(self._run_app())
+            self.path = path
+        scope = websocket_scope(
+            self.path,
+            self.subprotocols,
+            self.params,
+            self.headers,
+            host=self.host,
+            client=self._client,
+        )
+        self._task = asyncio.create_task(self._run_app(scope))
         self._to_app.put_nowait({"type": "websocket.connect"})
         try:
             message = await self._next()
@@ -373,9 +376,9 @@ class AsyncWebsocketClient:
 
     # -- the app side ---------------------------------------------------------
 
-    async def _run_app(self) -> None:
+    async def _run_app(self, scope: dict[str, Any]) -> None:
         try:
-            await self._app(self._scope, self._app_receive, self._app_send)
+            await self._app(scope, self._app_receive, self._app_send)
         finally:
             self._to_client.put_nowait(_APP_DONE)
 
@@ -397,7 +400,7 @@ class AsyncWebsocketClient:
     # -- helpers --------------------------------------------------------------
 
     async def _next(self) -> Message:
-        return await asyncio.wait_for(self._to_client.get(), self._timeout)
+        return await asyncio.wait_for(self._to_client.get(), self.timeout)
 
     def _record_close(self, message: Message) -> None:
         if message["type"] == "websocket.close":
@@ -448,7 +451,7 @@ class AsyncWebsocketClient:
         if task is None:
             return
         try:
-            await asyncio.wait_for(asyncio.shield(task), self._timeout)
+            await asyncio.wait_for(asyncio.shield(task), self.timeout)
         except asyncio.TimeoutError:
             await self._cancel()
             raise

@@ -52,3 +52,12 @@ def test_a_0_11_style_call_with_params_type_checks_and_runs(
         check=True,
     )
     assert ran.stdout.split() == ["/", "/u/3/s"]
+
+
+def test_spangle_without_a_command_prints_the_help_and_exits_0(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main([]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("usage: spangle") and "urls-ts" in out
+    assert err == ""

@@ -153,3 +153,71 @@ async def test_debug_mode_shows_the_traceback_of_an_unhandled_exception() -> Non
         resp = await client.get("/")
     assert resp.status_code == 500
     assert "Traceback" in resp.text and "RuntimeError: the cause" in resp.text
+
+
+def _failing_after(fill: object) -> Api:
+    api = Api(static_dir=None)
+
+    class Failure(Exception):
+        pass
+
+    @api.handle(Failure)
+    class Answer:
+        async def on_error(self, req: Request, resp: Response, e: Exception) -> None:
+            resp.text = "handled"
+
+    @api.route("/")
+    class View:
+        async def on_get(self, req: Request, resp: Response) -> None:
+            fill(resp)  # type: ignore[operator]
+            raise Failure()
+
+    return api
+
+
+async def test_an_error_handler_that_sets_no_status_answers_500() -> None:
+    def fill(resp: Response) -> None:
+        resp.status_code = 201
+
+    async with _failing_after(fill).client() as client:
+        resp = await client.get("/")
+    assert (resp.status_code, resp.text) == (500, "handled")
+
+
+async def test_an_error_handler_gets_the_headers_and_cookies_set_before_the_error() -> (
+    None
+):
+    def fill(resp: Response) -> None:
+        resp.set_header("x-set", "early").set_cookie("seen", "1").text = "lost"
+
+    async with _failing_after(fill).client() as client:
+        resp = await client.get("/")
+    assert (resp.headers.get("x-set"), resp.cookies, resp.text) == (
+        "early",
+        {"seen": "1"},
+        "handled",
+    )
+
+
+async def test_a_header_a_before_hook_set_is_on_a_handled_error_response() -> None:
+    api = Api(static_dir=None)
+
+    @api.handle(LookupError)
+    class Answer:
+        async def on_error(self, req: Request, resp: Response, e: Exception) -> None:
+            resp.status_code = 409
+
+    @api.before_request
+    class Cors:
+        async def on_request(self, req: Request, resp: Response) -> None:
+            resp.headers["access-control-allow-origin"] = "*"
+
+    @api.route("/")
+    class View:
+        async def on_get(self, req: Request, resp: Response) -> None:
+            raise LookupError()
+
+    async with api.client() as client:
+        resp = await client.get("/")
+    assert resp.status_code == 409
+    assert resp.headers.get("access-control-allow-origin") == "*"

@@ -114,3 +114,14 @@ async def test_default_route_set_after_serving_applies_to_unknown_paths() -> Non
         assert (await client.get("/nowhere")).status_code == 404
         api.default_route = "/home"
         assert (await client.get("/nowhere")).text == "home"
+
+
+async def test_a_body_over_max_upload_bytes_answers_413_payload_too_large() -> None:
+    async def read(req: Request) -> Any:
+        req.max_upload_bytes = 10
+        return await req.content
+
+    api, _ = _reading(read)
+    async with api.client() as client:
+        resp = await client.post("/", content=b"x" * 50)
+    assert (resp.status_code, resp.text) == (413, "Payload too large.")

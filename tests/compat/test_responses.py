@@ -132,3 +132,47 @@ async def test_options_without_on_options_answers_200() -> None:
 def test_header_setters_take_key_and_value(method: str) -> None:
     resp = getattr(Response(), method)(key="X-A", value="1")
     assert resp.headers["x-a"] == "1"
+
+
+async def test_set_text_with_a_content_type_replaces_an_earlier_header() -> None:
+    def fill(resp: Response) -> None:
+        resp.headers["content-type"] = "application/json"
+        resp.set_text("a,b", "text/csv")
+
+    async with _serving(fill).client() as client:
+        resp = await client.get("/")
+    assert resp.headers.getall("content-type") == ["text/csv; charset=utf-8"]
+
+
+async def test_set_content_with_a_content_type_replaces_an_earlier_header() -> None:
+    def fill(resp: Response) -> None:
+        resp.headers["content-type"] = "application/json"
+        resp.set_content(b"PNG", "image/png")
+
+    async with _serving(fill).client() as client:
+        resp = await client.get("/")
+    assert resp.headers.getall("content-type") == ["image/png"]
+
+
+async def test_setting_text_replaces_an_earlier_content_type_header() -> None:
+    def fill(resp: Response) -> None:
+        resp.headers["content-type"] = "text/html"
+        resp.text = "x"
+
+    async with _serving(fill).client() as client:
+        resp = await client.get("/")
+    assert resp.headers.getall("content-type") == ["text/plain; charset=utf-8"]
+
+
+def test_text_is_none_until_a_text_body_is_set() -> None:
+    resp = Response()
+    assert resp.text is None
+    resp.set_text("x")
+    assert resp.text == "x"
+
+
+def test_content_is_none_until_a_binary_body_is_set() -> None:
+    resp = Response()
+    assert resp.content is None
+    resp.set_content(b"x")
+    assert resp.content == b"x"

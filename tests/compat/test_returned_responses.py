@@ -25,7 +25,7 @@ async def test_a_response_returned_by_on_get_is_the_one_sent() -> None:
 
 async def test_a_response_returned_by_on_request_reaches_on_get() -> None:
     api = Api(static_dir=None)
-    seen: list[str] = []
+    seen: list[str | None] = []
 
     @api.route("/")
     class View:

@@ -169,3 +169,77 @@ def test_registration_methods_take_0_11_keyword_names() -> None:
     bp.add_blueprint(path="/c", bp=Blueprint())
     assert api.lifespan_handlers == {"startup": [start], "shutdown": [start]}
     assert api.request_hooks["before"] == [Hook]
+
+
+def _hooked_api(log: list[str]) -> Api:
+    api = Api(static_dir=None)
+
+    @api.before_request
+    class Before:
+        async def on_request(self, req: Request, resp: Response) -> None:
+            log.append(req.url.path)
+            resp.headers["x-before"] = "1"
+
+    @api.route("/only-get")
+    class OnlyGet:
+        async def on_get(self, req: Request, resp: Response) -> None:
+            pass
+
+    return api
+
+
+async def test_before_hooks_run_for_an_unknown_path_whose_404_keeps_their_header() -> (
+    None
+):
+    log: list[str] = []
+    async with _hooked_api(log).client() as client:
+        resp = await client.get("/nowhere")
+    assert (resp.status_code, resp.headers.get("x-before")) == (404, "1")
+    assert log == ["/nowhere"]
+
+
+async def test_before_hooks_run_for_a_method_not_allowed() -> None:
+    log: list[str] = []
+    async with _hooked_api(log).client() as client:
+        resp = await client.put("/only-get")
+    assert (resp.status_code, log) == (405, ["/only-get"])
+
+
+async def test_before_hooks_run_for_a_trailing_slash_redirect() -> None:
+    log: list[str] = []
+    async with _hooked_api(log).client() as client:
+        resp = await client.get("/only-get/", allow_redirects=False)
+    assert (resp.status_code, log) == (308, ["/only-get/"])
+
+
+async def test_a_before_hook_refusing_a_request_answers_unknown_paths_too() -> None:
+    api = Api(static_dir=None)
+
+    class Unauthorized(Exception):
+        pass
+
+    @api.handle(Unauthorized)
+    class Refuse:
+        async def on_error(self, req: Request, resp: Response, e: Exception) -> None:
+            resp.status_code = 401
+
+    @api.before_request
+    class Auth:
+        async def on_request(self, req: Request, resp: Response) -> None:
+            raise Unauthorized()
+
+    async with api.client() as client:
+        assert (await client.get("/admin/secret")).status_code == 401
+
+
+def test_handle_takes_the_exception_type_as_keyword_e() -> None:
+    api, bp, eh = Api(static_dir=None), Blueprint(), ErrorHandler()
+
+    class Handler:
+        async def on_error(self, req: Request, resp: Response, e: Exception) -> None:
+            pass
+
+    for registrar in (api, bp, eh):
+        registrar.handle(e=LookupError)(Handler)
+    assert api.error_handlers == bp.error_handler.handlers == {LookupError: Handler}
+    assert eh.handlers == {LookupError: Handler}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from http import HTTPStatus
 
@@ -175,3 +176,88 @@ async def test_a_websocket_client_connects_and_closes_without_async_with() -> No
         assert (ws.path, ws.host) == ("/ws", "www.example.com")
         assert await ws.receive(str) == "hi"
         await ws.close()
+
+
+async def test_json_gives_dot_access_to_objects_inside_a_list() -> None:
+    api = Api(static_dir=None)
+
+    @api.route("/")
+    class Items:
+        async def on_get(self, req: Request, resp: Response) -> None:
+            resp.json = [{"a": {"b": 2}}]
+
+    async with api.client() as client:
+        resp = await client.get("/")
+    assert resp.json[0].a.b == 2
+
+
+async def test_response_headers_can_be_changed_by_the_test() -> None:
+    api = Api(static_dir=None)
+    async with api.client() as client:
+        resp = await client.get("/nowhere")
+    resp.headers["x-note"] = "checked"
+    assert resp.headers["x-note"] == "checked"
+
+
+def _echo_socket_api() -> Api:
+    api = Api(static_dir=None)
+
+    @api.route("/{name}")
+    class Echo:
+        async def on_ws(self, conn: Connection, name: str) -> None:
+            await conn.accept()
+            late = conn.headers.get("x-late", "-")
+            host = conn.headers["host"]
+            await conn.send(f"{host} {name} {conn.params.get('q')} {late}")
+
+    return api
+
+
+async def test_websocket_headers_added_before_connecting_reach_the_app() -> None:
+    async with _echo_socket_api().client() as client:
+        ws = client.ws_connect("/a")
+        ws.headers.add("X-Late", "yes")
+        async with ws:
+            assert (await ws.receive(str)).endswith(" yes")
+
+
+async def test_websocket_host_path_and_params_set_before_connecting_apply() -> None:
+    async with _echo_socket_api().client() as client:
+        ws = client.ws_connect("/a")
+        ws.host, ws.path, ws.params = "other.test", "/b", [("q", "1")]
+        async with ws:
+            assert await ws.receive(str) == "other.test b 1 -"
+
+
+async def test_a_websocket_timeout_set_before_connecting_bounds_the_handshake() -> None:
+    api = Api(static_dir=None)
+    release = asyncio.Event()
+
+    @api.route("/slow")
+    class Slow:
+        async def on_ws(self, conn: Connection) -> None:
+            await release.wait()
+
+    async with api.client(timeout=5) as client:
+        ws = client.ws_connect("/slow")
+        ws.timeout = 0.05
+        with pytest.raises(asyncio.TimeoutError):
+            await ws.connect()
+        release.set()
+
+
+def test_test_client_constructors_take_0_11_parameter_names() -> None:
+    import inspect
+
+    from spangle.testing import AsyncWebsocketClient, HttpTestResponse
+
+    ws_params = inspect.signature(AsyncWebsocketClient).parameters
+    assert list(ws_params)[:6] == [
+        "http",
+        "path",
+        "headers",
+        "params",
+        "cookies",
+        "timeout",
+    ]
+    assert list(inspect.signature(HttpTestResponse).parameters) == ["resp"]

@@ -151,9 +151,8 @@ async def test_headers_are_case_insensitive_and_keep_repeats() -> None:
         await conn.accept()
 
     api = ws_app(view)
-    scope = websocket_scope("/ws", headers={"X-Tag": "a"})
-    scope["headers"].append((b"x-tag", b"b"))
-    async with api.client(), AsyncWebsocketClient(api, scope, 1):
+    headers = [("X-Tag", "a"), ("x-tag", "b")]
+    async with api.client(), AsyncWebsocketClient(api, "/ws", headers, timeout=1):
         pass
     assert isinstance(seen[0], CIMultiDictProxy)
     assert seen[0].getall("X-TAG") == ["a", "b"]
@@ -345,11 +344,13 @@ async def test_reject_without_the_denial_extension_closes_before_accept() -> Non
         await conn.reject(401, "no")
 
     api = ws_app(view)
-    scope = websocket_scope("/ws")
-    del scope["extensions"]
+
+    async def without_extensions(scope: Any, receive: Any, send: Any) -> None:
+        await api({**scope, "extensions": {}}, receive, send)
+
     async with api.client():
         with pytest.raises(WebSocketRejected) as info:
-            async with AsyncWebsocketClient(api, scope, 1):
+            async with AsyncWebsocketClient(without_extensions, "/ws", timeout=1):
                 pass
     assert info.value.status_code == 403
 

@@ -254,7 +254,7 @@ async def test_an_app_ending_without_answering_is_a_500_refusal() -> None:
     async def raw_app(scope: Any, receive: Any, send: Any) -> None:
         await receive()
 
-    client = AsyncWebsocketClient(raw_app, {"type": "websocket"}, 1)
+    client = AsyncWebsocketClient(raw_app, timeout=1)
     with pytest.raises(WebSocketRejected) as info:
         async with client:
             pass
@@ -266,7 +266,7 @@ async def test_an_app_ending_without_a_close_frame_reads_as_1006() -> None:
         await receive()
         await send({"type": "websocket.accept"})
 
-    async with AsyncWebsocketClient(raw_app, {"type": "websocket"}, 1) as ws:
+    async with AsyncWebsocketClient(raw_app, timeout=1) as ws:
         with pytest.raises(WebSocketClosed):
             await ws.receive()
     assert ws.close_code == 1006
@@ -281,7 +281,7 @@ async def test_a_denial_body_in_several_chunks_is_joined() -> None:
             await send({"type": "websocket.http.response.body", **body})
 
     with pytest.raises(WebSocketRejected) as info:
-        async with AsyncWebsocketClient(raw_app, {"type": "websocket"}, 1):
+        async with AsyncWebsocketClient(raw_app, timeout=1):
             pass
     assert (info.value.status_code, info.value.text) == (401, "log in")
 
@@ -292,7 +292,7 @@ async def test_a_denial_without_a_body_has_empty_text() -> None:
         await send({"type": "websocket.http.response.start", "status": 401})
 
     with pytest.raises(WebSocketRejected) as info:
-        async with AsyncWebsocketClient(raw_app, {"type": "websocket"}, 1):
+        async with AsyncWebsocketClient(raw_app, timeout=1):
             pass
     assert (info.value.status_code, info.value.text) == (401, "")
 
@@ -304,7 +304,7 @@ async def test_unread_messages_are_skipped_when_finding_the_apps_close() -> None
         await send({"type": "websocket.send", "text": "unread"})
         await send({"type": "websocket.close", "code": 4002})
 
-    async with AsyncWebsocketClient(raw_app, {"type": "websocket"}, 1) as ws:
+    async with AsyncWebsocketClient(raw_app, timeout=1) as ws:
         pass
     assert ws.close_code == 4002
 
@@ -317,7 +317,7 @@ async def test_an_app_that_never_ends_times_out_on_leaving_and_is_cancelled() ->
 
     before = asyncio.all_tasks()
     with pytest.raises(asyncio.TimeoutError):
-        async with AsyncWebsocketClient(raw_app, {"type": "websocket"}, 0.05):
+        async with AsyncWebsocketClient(raw_app, timeout=0.05):
             pass
     assert asyncio.all_tasks() == before
 
@@ -331,7 +331,7 @@ async def test_the_app_keeps_receiving_disconnect_after_the_client_left() -> Non
         seen.append((await receive())["type"])
         seen.append((await receive())["type"])
 
-    async with AsyncWebsocketClient(raw_app, {"type": "websocket"}, 1):
+    async with AsyncWebsocketClient(raw_app, timeout=1):
         pass
     assert seen == ["websocket.disconnect", "websocket.disconnect"]
 

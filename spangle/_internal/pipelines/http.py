@@ -1,10 +1,12 @@
-"""The HTTP pipeline: route, hooks, `on_request` then `on_<method>`, errors.
+"""The HTTP pipeline: hooks, route, `on_request` then `on_<method>`, errors.
 
-A request runs: route lookup (404, or a 308 trailing-slash redirect),
-before hooks, the view's `on_request`, its `on_<method>` (405 when the
-method is not allowed), after hooks; then the response sends itself.
-An exception anywhere is answered by the error handler found by its MRO,
-on a response started over; after hooks still run once.
+A request runs: before hooks, route lookup (404, or a 308 trailing-slash
+redirect), the view's `on_request`, its `on_<method>` (405 when the method
+is not allowed), after hooks; then the response sends itself. Before hooks
+run first so that they see every request, the unrouted ones too, as in
+spangle 0.11. An exception anywhere is answered by the error handler found
+by its MRO, on the same response with its body and status reset (headers
+and cookies kept); after hooks still run once.
 """
 
 from __future__ import annotations
@@ -54,12 +56,12 @@ async def serve_http(
     # saved is a measurable share of a request.
     try:
         try:
+            for hook in compiled.before_http:
+                result = await hook(req, resp)
+                resp = resp if result is None else _returned(result, resp)
             target = _resolve(compiled, scope, resp)
             if target is not None:
                 entry, responder, params = target
-                for hook in compiled.before_http:
-                    result = await hook(req, resp)
-                    resp = resp if result is None else _returned(result, resp)
                 if entry.on_request is not None:
                     result = await entry.on_request(req, resp, **params)
                     resp = resp if result is None else _returned(result, resp)
@@ -195,7 +197,7 @@ async def _handle_error(
         when the handler failed).
     """
     handler: Any = compiled.http_errors.find(type(exc))
-    resp = _fresh(resp)
+    resp = _fresh(resp, handler is not None or isinstance(exc, SpangleError))
     if handler is None:
         _default_response(scope, resp, exc)
         return resp, exc
@@ -203,16 +205,28 @@ async def _handle_error(
         result = await handler.on_error(req, resp, exc)
     except Exception as second:
         logger.exception("error handler %s failed", type(handler).__qualname__)
-        resp = _fresh(resp)
+        resp = _fresh(resp, keep=False)
         _default_response(scope, resp, second, logged=True)
         return resp, second
     return (resp if result is None else _returned(result, resp)), exc
 
 
-def _fresh(resp: Response) -> Response:
-    """Start the response over for an error handler; only `reraise` is kept."""
+def _fresh(resp: Response, keep: bool) -> Response:
+    """Start the response over for an error's answer, as 0.11 did.
+
+    The status is back to 500 and the body gone; `reraise` is kept. With
+    `keep` (a handled error, a 404/405...), so are the headers and cookies,
+    so a header a before hook set (CORS, say) is on the error response
+    too; a crash's 500 keeps nothing of what the view had set.
+    """
     fresh = Response()
+    fresh.status_code = 500
     fresh.reraise = resp.reraise
+    if keep:
+        fresh.headers = resp.headers
+        # It described the body that is gone.
+        fresh.headers.popall("content-length", None)
+        fresh.cookies.update(resp.cookies)
     return fresh
 
 

@@ -173,8 +173,9 @@ class Request(ScopeFields):
                 yield self._body
             return
         limit = self.max_upload_bytes
+        # 0.11 answered its default message: clients may match on it.
         if _declared_length(self._scope) > limit:
-            raise TooLargeRequestError(f"request body is over {limit} bytes")
+            raise TooLargeRequestError()
         # From here the body only exists in what the caller keeps of it.
         self._body = _CONSUMED
         size = 0
@@ -186,7 +187,7 @@ class Request(ScopeFields):
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                raise TooLargeRequestError(f"request body is over {limit} bytes")
+                raise TooLargeRequestError()
             if chunk:
                 yield chunk
             more = message.get("more_body", False)

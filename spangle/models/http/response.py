@@ -60,7 +60,10 @@ class Response:
     """The HTTP response a view fills in; also an ASGI app that sends it.
 
     Setting a body (`text`, `content`, `json`, `streaming`, a template) sets
-    `Content-Type` unless a `content-type` header is set explicitly. A
+    `Content-Type`. A text or binary body (`text`, `content`, `set_text`,
+    `set_content`, a template) replaces a `content-type` header set before
+    it, as in spangle 0.11; a header set after the body, or with a JSON or
+    streaming body, is sent as set. A
     mounted app finds the request's response in
     `scope["extensions"]["spangle"]["resp"]` and may send it with
     `await resp(scope, receive, send)`.
@@ -80,6 +83,7 @@ class Response:
         "reraise",
         "_headers",
         "_body",
+        "_text",
         "_json",
         "_content_type",
         "_cookies",
@@ -94,6 +98,8 @@ class Response:
         self.streaming: AsyncIterator[bytes | str] | None = None
         self.reraise = False
         self._body = b""
+        # The `str` given for a text body; `None` for any other body.
+        self._text: str | None = None
         self._json: Any = _UNSET
         self._content_type: Header | None = None
         self._cookies: SimpleCookie = _UNSET
@@ -143,26 +149,42 @@ class Response:
     # -- body ----------------------------------------------------------------
 
     @property
-    def text(self) -> str:
-        """The body as text; setting it sends `text/plain; charset=utf-8`."""
-        return self._encode_body().decode("utf-8", errors="replace")
+    def text(self) -> str | None:
+        """The text body; `None` unless the body was set as text.
+
+        Setting it sends `text/plain; charset=utf-8`, replacing a
+        `content-type` header set before.
+        """
+        return self._text
 
     @text.setter
     def text(self, value: str) -> None:
         self._body = value.encode("utf-8")
+        self._text = value
         self._content_type = _TEXT
         self._json = _UNSET
+        if self._headers:
+            self._headers.popall("content-type", None)
 
     @property
-    def content(self) -> bytes:
-        """The body as bytes; setting it sends `application/octet-stream`."""
-        return self._encode_body()
+    def content(self) -> bytes | None:
+        """The binary body; `None` unless the body was set as bytes.
+
+        Setting it sends `application/octet-stream`, replacing a
+        `content-type` header set before.
+        """
+        if self._text is not None or self._json is not _UNSET:
+            return None
+        return None if self._content_type is None else self._body
 
     @content.setter
     def content(self, value: bytes) -> None:
         self._body = value
+        self._text = None
         self._content_type = _BINARY
         self._json = _UNSET
+        if self._headers:
+            self._headers.popall("content-type", None)
 
     @property
     def json(self) -> Any:
@@ -175,6 +197,7 @@ class Response:
         if value is _UNSET:
             value = self._json = AttrDict()
             self._content_type = _JSON
+            self._text = None
         elif type(value) is dict:
             # PERF: a dict set by the view becomes an addict only when read.
             value = self._json = AttrDict(value)
@@ -183,6 +206,7 @@ class Response:
     @json.setter
     def json(self, value: Any) -> None:
         self._json = value
+        self._text = None
         self._content_type = _JSON
 
     @property
@@ -421,6 +445,7 @@ class Response:
         self._headers = None
         self.streaming = None
         self._body = b""
+        self._text = None
         self._json = _UNSET
         self._content_type = None
         self._cookies = _UNSET

@@ -297,6 +297,23 @@ async def test_spangle_errors_answer_with_their_status_and_message(
     assert (resp.status_code, resp.text) == (status, error.message)
 
 
+async def test_a_content_length_the_view_set_is_dropped_with_the_body_on_error() -> (
+    None
+):
+    api = Api()
+
+    @api.route("/")
+    class View:
+        async def on_get(self, req: Request, resp: Response) -> None:
+            resp.set_header("content-length", "99").text = "partial"
+            raise NotFoundError()
+
+    async with api.client() as client:
+        resp = await client.get("/")
+    assert resp.status_code == 404
+    assert resp.headers.getall("content-length") == [str(len(resp.content))]
+
+
 async def test_unhandled_error_is_a_logged_500(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -318,7 +335,7 @@ async def test_unhandled_error_is_a_logged_500(
     assert record.exc_info is not None and "boom" in str(record.exc_info[1])
 
 
-async def test_handler_found_by_mro_gets_a_reset_response() -> None:
+async def test_handler_found_by_mro_gets_the_response_with_its_body_reset() -> None:
     api = Api()
 
     class AppError(Exception):
@@ -341,8 +358,8 @@ async def test_handler_found_by_mro_gets_a_reset_response() -> None:
     async with api.client() as client:
         resp = await client.get("/")
     assert resp.status_code == 409
-    assert resp.json == {"error": "Specific", "body": ""}
-    assert "set-cookie" not in resp.headers
+    assert resp.json == {"error": "Specific", "body": None}
+    assert resp.cookies == {"a": "1"}
 
 
 async def test_closest_handler_in_the_mro_wins() -> None:

@@ -116,9 +116,9 @@ async def test_streaming_sends_each_chunk_as_its_own_message() -> None:
     assert raw.header("content-type") == "text/event-stream"
 
 
-async def test_explicit_content_type_header_wins() -> None:
+async def test_a_content_type_header_set_after_the_body_is_the_only_one_sent() -> None:
     def fill(resp: Response) -> None:
-        resp.set_header("Content-Type", "text/markdown").text = "# hi"
+        resp.set_text("# hi").set_header("Content-Type", "text/markdown")
 
     resp = await _serve(fill)
     assert resp.headers.getall("content-type") == ["text/markdown"]
@@ -329,12 +329,15 @@ async def test_naive_cookie_expiry_is_taken_as_utc() -> None:
     assert "expires=Wed, 02 Jan 2030 03:04:05 GMT" in resp.headers["set-cookie"]
 
 
-def test_body_getters_read_back_what_was_set() -> None:
+def test_text_and_content_read_back_only_the_body_set_that_way() -> None:
     resp = Response()
+    assert (resp.text, resp.content) == (None, None)
     resp.json = {"a": 1}
-    assert (resp.content, resp.text) == (b'{"a":1}', '{"a":1}')
+    assert (resp.text, resp.content) == (None, None)
     resp.content = b"x"
-    assert resp.text == "x"
+    assert (resp.text, resp.content) == (None, b"x")
+    resp.text = "y"
+    assert (resp.text, resp.content) == ("y", None)
 
 
 def test_url_for_an_unrouted_view_raises_key_error() -> None:
