@@ -91,9 +91,9 @@ def report(query: str | bytes) -> bytes:
 
     Returns:
         `{"counts", "longest_ms", "total_ms"}` per generation, `rss`,
-        `tracked` (objects tracked now), `frozen` (`gc.get_freeze_count()`),
-        `threshold`, with frozen objects counted in `tracked` and `by_type`, and `collect_ms` and `collected` / `by_type` when
-        asked for.
+        `tracked` (objects tracked now, frozen ones included), `frozen`
+        (`gc.get_freeze_count()`), `threshold`, and `collect_ms` and
+        `collected` / `by_type` (frozen objects included) when asked for.
     """
     global _record
     if isinstance(query, bytes):
