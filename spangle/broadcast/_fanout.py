@@ -9,11 +9,15 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import Any, TypeVar, overload
 
+from spangle._internal.typed import decode_as, loads
 from spangle.broadcast.backends.base import BroadcastBackend, Message
 from spangle.broadcast.errors import SubscriberDropped
 
 __all__ = ["Fanout", "Mailbox", "Subscription"]
+
+_T = TypeVar("_T")
 
 
 class Mailbox:
@@ -132,6 +136,35 @@ class Subscription(Mailbox):
         if self.dropped:
             raise SubscriberDropped(self.channel, self._limit)
         raise StopAsyncIteration
+
+    @overload
+    async def receive_json(self) -> Any: ...
+
+    @overload
+    async def receive_json(self, type: type[_T]) -> _T: ...
+
+    @overload
+    async def receive_json(self, type: object) -> Any: ...
+
+    async def receive_json(self, type: Any = None) -> Any:
+        """Wait for the next message and decode it as JSON, into a type if given.
+
+        Types are those of `Connection.receive_json`, validated by msgspec.
+
+        Args:
+            type: What the message must be; `None` for any JSON value.
+
+        Returns:
+            The decoded value.
+
+        Raises:
+            MessageValidationError: The message is not JSON, or does not
+                match `type`.
+            SubscriberDropped: The consumer fell behind.
+            StopAsyncIteration: The Broadcast shut down (as `anext()`).
+        """
+        message = await self.__anext__()
+        return loads(message) if type is None else decode_as(message, type)
 
 
 class Fanout:
