@@ -111,13 +111,20 @@ class Subscription(Mailbox):
 
     Attributes:
         channel (`str`): The channel.
+        last_id (`str | None`): With a Broadcast that keeps history, the id
+            of the message last returned (pass it as `since=` to resume);
+            else `None`.
+        missed (`bool`): Whether messages after the `since=` id asked for
+            are no longer kept, so the subscription starts at the oldest kept.
     """
 
-    __slots__ = ("channel",)
+    __slots__ = ("channel", "last_id", "missed")
 
     def __init__(self, channel: str, limit: int) -> None:
         super().__init__(limit)
         self.channel = channel
+        self.last_id: str | None = None
+        self.missed = False
 
     def __aiter__(self) -> Subscription:
         """Iterate over the messages."""
