@@ -157,7 +157,9 @@ async def test_a_failing_delivery_does_not_stop_the_subscriber(
 ) -> None:
     got: list[object] = []
 
-    def deliver(channel: str, message: object) -> None:
+    def deliver(
+        channel: str, message: object, id: str | None = None, event: bool = False
+    ) -> None:
         if not got:
             got.append("failed once")
             raise ValueError("bug in a subscriber")

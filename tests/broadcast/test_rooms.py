@@ -245,9 +245,11 @@ async def test_presence_lists_every_member_with_its_meta() -> None:
 
 async def test_a_join_with_events_starts_with_the_presence_list_naming_itself() -> None:
     api, _ = rooms_app()
-    async with api.client() as client:
-        async with client.ws_connect("/ws/ann", params={"events": "1"}) as ann:
-            (first,) = await frames(ann, 1)
+    async with (
+        api.client() as client,
+        client.ws_connect("/ws/ann", params={"events": "1"}) as ann,
+    ):
+        (first,) = await frames(ann, 1)
     assert first["type"] == "presence"
     assert [m["meta"] for m in first["members"]] == [{"nick": "ann"}]
     assert first["me"] == first["members"][0]["id"]
