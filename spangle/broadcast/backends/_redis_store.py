@@ -3,7 +3,8 @@
 - History: one stream per channel, `prefix + "history:" + channel`, trimmed
   to the last N entries (`MAXLEN`), the tagged payload in field `m`. One Lua
   script adds the entry and publishes it with its id, so the order of ids
-  is the order of delivery.
+  is the order of delivery; it also writes the newest trimmed id to
+  `prefix + "trimmed:" + channel`, so a reader knows where the window starts.
 - Presence: one hash per channel, `prefix + "presence:" + channel`, member
   id → `"<joined ms> <meta JSON>"`. A member id is `<node>.<n>`, the node
   being the process; the node is alive while its key `prefix + "node:" +
@@ -19,7 +20,6 @@ import time
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
 
 from spangle.broadcast.backends.base import MemberRecord, id_key
 
@@ -27,7 +27,13 @@ __all__ = ["Presence", "Streams"]
 
 # PUBLISH carries the id in front of the tagged payload: b"i" id b" " payload.
 APPEND = """
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', 'm', ARGV[2])
+local size = tonumber(ARGV[1])
+local over = redis.call('XLEN', KEYS[1]) - size + 1
+if over > 0 then
+  local gone = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', over)
+  redis.call('SET', KEYS[2], gone[#gone][1])
+end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', size, '*', 'm', ARGV[2])
 redis.call('PUBLISH', ARGV[3], 'i' .. id .. ' ' .. ARGV[2])
 return id
 """
@@ -41,13 +47,16 @@ class Streams:
     __slots__ = ("_prefix", "size", "_append")
 
     def __init__(self, prefix: bytes) -> None:
-        self._prefix = prefix + b"history:"
+        self._prefix = prefix
         self.size = 0
         self._append: Any = None
 
     def key(self, channel: str) -> bytes:
         """Name the stream of a channel."""
-        return self._prefix + channel.encode("utf-8")
+        return self._prefix + b"history:" + channel.encode("utf-8")
+
+    def _trimmed(self, channel: str) -> bytes:
+        return self._prefix + b"trimmed:" + channel.encode("utf-8")
 
     async def append(
         self, client: Redis, channel: str, topic: bytes, payload: bytes
@@ -57,7 +66,8 @@ class Streams:
             # redis-py's Script falls back to EVAL after a restart (NOSCRIPT).
             self._append = client.register_script(APPEND)
         added = await self._append(
-            keys=[self.key(channel)], args=[self.size, payload, topic]
+            keys=[self.key(channel), self._trimmed(channel)],
+            args=[self.size, payload, topic],
         )
         return str(added.decode("ascii"))
 
@@ -76,18 +86,13 @@ class Streams:
     async def missed(self, client: Redis, channel: str, since: str) -> bool:
         """Tell whether entries after `since` were trimmed away (or lost)."""
         start = id_key(since)
-        try:
-            info = await client.xinfo_stream(self.key(channel))
-        except ResponseError:  # no such stream: a history Redis does not have
+        async with client.pipeline(transaction=False) as pipe:
+            pipe.exists(self.key(channel))
+            pipe.get(self._trimmed(channel))
+            exists, trimmed = await pipe.execute()
+        if start is None or not exists:  # a history Redis does not have
             return True
-        if start is None:
-            return True
-        deleted = info.get("max-deleted-entry-id")
-        if deleted is not None:  # Redis 7: exact
-            return start < (id_key(_text(deleted)) or (0, 0))
-        first = info.get("first-entry")  # older Redis: trimmed past it, maybe
-        first_id = id_key(_text(first[0])) if first else None
-        return first_id is not None and start < first_id and info["length"] >= self.size
+        return trimmed is not None and start < (id_key(_text(trimmed)) or (0, 0))
 
 
 class Presence:
