@@ -93,7 +93,9 @@ async def test_a_page_offline_while_20_posts_are_sent_shows_them_all_once_in_ord
 
         network.restore()
         await bob_context.set_offline(False)
-        await expect(bob.locator("#status")).to_have_text("connected", timeout=TIMEOUT_MS)
+        await expect(bob.locator("#status")).to_have_text(
+            "connected", timeout=TIMEOUT_MS
+        )
         await expect(bob.locator("#messages li")).to_have_text(
             ["alice: before", *expected], timeout=TIMEOUT_MS
         )

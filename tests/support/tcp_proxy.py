@@ -70,7 +70,9 @@ class CuttableProxy:
             writer.transport.abort()
             return
         try:
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
+            up_reader, up_writer = await asyncio.open_connection(
+                "127.0.0.1", self.target
+            )
         except OSError:
             writer.transport.abort()
             return
@@ -83,7 +85,9 @@ class CuttableProxy:
         for pump in pumps:
             pump.add_done_callback(self._tasks.discard)
 
-    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pump(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):
             while data := await reader.read(CHUNK):
                 writer.write(data)
