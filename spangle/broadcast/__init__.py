@@ -453,4 +453,7 @@ class Broadcast:
             # A periodic timer: Connection offers no close notification.
             await asyncio.sleep(self.sweep_interval)
             self._members.sweep()
-            await self._rooms.sweep()
+            try:
+                await self._rooms.sweep()
+            except Exception:  # never stop sweeping for one bad round
+                logger.exception("broadcast sweep failed; retrying")
