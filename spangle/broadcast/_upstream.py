@@ -12,7 +12,31 @@ from spangle.broadcast.backends.base import BroadcastBackend, Deliver, Message
 __all__ = ["SharedUpstream", "Tap"]
 
 
-class SharedUpstream(BroadcastBackend):
+class Tap(BroadcastBackend):
+    """No transport: for a fan-out fed by hand.
+
+    The Broadcast connects and disconnects the real backend itself.
+    """
+
+    __slots__ = ()
+
+    async def connect(self, deliver: Deliver) -> None:
+        """Do nothing."""
+
+    async def disconnect(self) -> None:
+        """Do nothing."""
+
+    async def publish(self, channel: str, message: Message) -> None:
+        """Refuse: nothing is published through a tap.
+
+        Args:
+            channel: The channel.
+            message: The message.
+        """
+        raise RuntimeError("a tap publishes nothing")
+
+
+class SharedUpstream(Tap):
     """The backend as one of its local users sees it."""
 
     __slots__ = ("_backend", "_users", "_me")
@@ -30,12 +54,6 @@ class SharedUpstream(BroadcastBackend):
         self._backend = backend
         self._users = users
         self._me = me
-
-    async def connect(self, deliver: Deliver) -> None:
-        """Do nothing: the Broadcast connects the real backend."""
-
-    async def disconnect(self) -> None:
-        """Do nothing: the Broadcast disconnects the real backend."""
 
     async def publish(self, channel: str, message: Message) -> None:
         """Publish through the real backend.
@@ -68,24 +86,3 @@ class SharedUpstream(BroadcastBackend):
         if not users:
             del self._users[channel]
             await self._backend.unsubscribe(channel)
-
-
-class Tap(BroadcastBackend):
-    """No transport: for a fan-out fed by hand."""
-
-    __slots__ = ()
-
-    async def connect(self, deliver: Deliver) -> None:
-        """Do nothing."""
-
-    async def disconnect(self) -> None:
-        """Do nothing."""
-
-    async def publish(self, channel: str, message: Message) -> None:
-        """Refuse: nothing is published through a tap.
-
-        Args:
-            channel: The channel.
-            message: The message.
-        """
-        raise RuntimeError("a tap publishes nothing")
