@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from spangle._internal.asgi import ASGIApp, CloseCode, Receive, Scope, Send
+from spangle._internal.asgi import ASGIApp, Receive, Scope, Send
 from spangle._internal.compiled import Compiled
 from spangle._internal.components import bind_methods
 from spangle._internal.mount import (
@@ -15,18 +16,13 @@ from spangle._internal.mount import (
     strip_root_path,
 )
 from spangle._internal.origin import OriginPolicy
-from spangle._internal.pipelines.http import serve_http
+from spangle._internal.pipelines.http import serve_http, serve_http_error
 from spangle._internal.pipelines.lifespan import serve_lifespan
 from spangle._internal.pipelines.websocket import OpenConnections, serve_websocket
-from spangle.blueprint import Blueprint, Router
+from spangle.blueprint import Blueprint, Registrar, Router
 from spangle.component import api_ctx
-from spangle.error_handler import ErrorHandler
-from spangle.types import (
-    Converters,
-    LifespanFunction,
-    LifespanHandlers,
-    RoutingStrategy,
-)
+from spangle.exceptions import CloseCode
+from spangle.types import Converters, LifespanHandlers, RoutingStrategy
 
 if TYPE_CHECKING:
     from spangle.testing import AsyncHttpTestClient
@@ -34,12 +30,23 @@ if TYPE_CHECKING:
 __all__ = ["Api"]
 
 C = TypeVar("C", bound=type)
-F = TypeVar("F", bound=LifespanFunction)
 
 MiB = 1024 * 1024
 
+# The options the built app copies: setting one later builds it again.
+_BUILD_OPTIONS = frozenset(
+    {
+        "routing",
+        "default_route",
+        "favicon",
+        "max_upload_bytes",
+        "ws_max_message_bytes",
+        "allowed_origins",
+    }
+)
 
-class Api:
+
+class Api(Registrar):
     """The application: an ASGI3 callable serving views, hooks and components.
 
     Attributes:
@@ -113,6 +120,7 @@ class Api:
             max_form_part_bytes: The largest multipart field that is not a
                 file, held in memory (413 above).
         """
+        # duplicates: the options, kept as given, one line each.
         self.debug = debug
         self.static_root = static_root
         self.static_dir = static_dir
@@ -131,13 +139,13 @@ class Api:
             None if allowed_origins is None else list(allowed_origins)
         )
         self.ws_shutdown_timeout = ws_shutdown_timeout
-        self._origin_policy = OriginPolicy(self.allowed_origins)
         self._open_connections = OpenConnections()
         self._root = Blueprint()
         self._root.router = Router(routing, lookup=self._find_view)
         self._root.router.default_route = default_route
-        self._root._listeners.append(self._invalidate)
+        self._root.subscribe(self._invalidate)
         self._components: dict[type, Any] = {}
+        self._components_view = MappingProxyType(self._components)
         self._instances: dict[type, Any] = {}
         self._mounts: dict[str, ASGIApp] = {}
         self._middleware: list[tuple[Callable[..., ASGIApp], dict[str, Any]]] = list(
@@ -150,7 +158,20 @@ class Api:
         if static_root is not None and static_dir is not None:
             from spangle._internal.static import make_static_app
 
-            self._mounts[normalize_prefix(static_root)] = make_static_app(static_dir)
+            self._mounts[normalize_prefix(static_root)] = make_static_app(
+                static_dir, self._serve_error
+            )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # 0.11 applications change options after making the app (and even
+        # after serving): the built tables must follow.
+        super().__setattr__(name, value)
+        if name in _BUILD_OPTIONS:
+            if name == "allowed_origins":
+                super().__setattr__("_origin_policy", OriginPolicy(value))
+            if name == "default_route" and "_root" in self.__dict__:
+                self._root.router.default_route = value
+            super().__setattr__("_compiled", None)
 
     # -- ASGI ---------------------------------------------------------------
 
@@ -194,15 +215,17 @@ class Api:
                 scope = dict(scope, path=f"{self.static_root}/{self.favicon}")
             mounted = find_mount(compiled.mounts, scope["path"])
             if mounted is not None:
-                return serve_mounted(*mounted, scope, receive, send)
+                return serve_mounted(*mounted, compiled, scope, receive, send)
         if compiled.root_mount is not None and not compiled.routes.lookup(
             scope["path"]
         ):
-            return serve_mounted("", compiled.root_mount, scope, receive, send)
+            return serve_mounted(
+                "", compiled.root_mount, compiled, scope, receive, send
+            )
         if kind == "http":
-            return serve_http(self, compiled, scope, receive, send)
+            return serve_http(compiled, scope, receive, send)
         if kind == "websocket":
-            return serve_websocket(self, compiled, scope, receive, send)
+            return serve_websocket(compiled, scope, receive, send)
         return _ignore()
 
     # -- what is registered ---------------------------------------------------
@@ -252,9 +275,26 @@ class Api:
             "shutdown": [f for bp in unique for f in bp.events["shutdown"]],
         }
 
+    @property
+    def views(self) -> dict[str, tuple[type, Converters, RoutingStrategy | None]]:
+        """The routed views by full path, blueprints' included; a snapshot.
+
+        `(view, converters, routing)` by path template, as `Blueprint.views`;
+        for a path registered twice, the view that serves it (the first).
+        """
+        return self._root.views
+
+    @property
+    def components(self) -> Mapping[type, Any]:
+        """The registered component instances by class; read-only."""
+        return self._components_view
+
     def _blueprints(self) -> list[Blueprint]:
         """The Api's blueprints, each once, the root first, depth-first."""
-        return list({id(bp): bp for _, bp in self._root._walk()}.values())
+        return list({id(bp): bp for _, bp in self._root.tree()}.values())
+
+    def _blueprint(self) -> Blueprint:
+        return self._root
 
     def _find_view(self, path: str) -> tuple[type, dict[str, Any]] | None:
         compiled = self._compiled or self._build()
@@ -270,8 +310,58 @@ class Api:
         )
 
     def _build(self) -> Compiled:
-        self._compiled = Compiled(self)
+        # Views, hooks and handlers are created while building; their
+        # `__init__` may call `use_component`, so this Api must be current.
+        token = api_ctx.set(self)
+        try:
+            self._compiled = Compiled(
+                self._root.tree(),
+                instance=self._instance,
+                routing=self.routing,
+                default_route=self.default_route,
+                error_handlers=self.error_handlers,
+                hooks=self.request_hooks,
+                components=self._components.values(),
+                lifespan=self._lifespan_order(),
+                mounts=self._mounts,
+                favicon=self.favicon,
+                middleware=self._middleware_stack(),
+                max_upload_bytes=self.max_upload_bytes,
+                ws_max_message_bytes=self.ws_max_message_bytes,
+                origin_policy=self._origin_policy,
+                open_connections=self._open_connections,
+            )
+        finally:
+            api_ctx.reset(token)
         return self._compiled
+
+    def _lifespan_order(self) -> LifespanHandlers:
+        functions = self.lifespan_handlers
+        # Views still running would find the components shut down.
+        functions["shutdown"].insert(0, self._close_connections)
+        return functions
+
+    def _middleware_stack(self) -> ASGIApp | None:
+        """Return the middleware stack, built again only after `add_middleware`.
+
+        The stack wraps `_dispatch`, which reads the current tables itself,
+        so it survives route and handler registrations.
+        """
+        if not self._middleware:
+            return None
+        if self._stack is None:
+            app: ASGIApp = self._dispatch
+            for factory, config in self._middleware:
+                app = factory(app, **config)
+            self._stack = app
+        return self._stack
+
+    async def _serve_error(
+        self, scope: Scope, receive: Receive, send: Send, exc: Exception
+    ) -> None:
+        """Answer a request of a mounted part (static files) with an error."""
+        compiled = self._compiled or self._build()
+        await serve_http_error(compiled, scope, receive, send, exc)
 
     def _invalidate(self) -> None:
         self._compiled = None
@@ -283,112 +373,7 @@ class Api:
             instance = self._instances[cls] = cls()
         return instance
 
-    # -- registration -------------------------------------------------------
-
-    def route(
-        self,
-        path: str,
-        *,
-        converters: Converters | None = None,
-        routing: RoutingStrategy | None = None,
-    ) -> Callable[[C], C]:
-        """Bind the decorated view class to a path.
-
-        Args:
-            path: The path template, e.g. `/users/{id:int}`.
-            converters: Custom converters by name.
-            routing: Trailing-slash strategy for this route; the Api's when `None`.
-
-        Returns:
-            A class decorator that returns the class unchanged.
-        """
-        return self._root.route(path, converters=converters, routing=routing)
-
-    def handle(self, *exceptions: type[BaseException]) -> Callable[[C], C]:
-        """Register the decorated class as the handler of `exceptions`.
-
-        Args:
-            *exceptions: Exception types; lookup follows the raised type's MRO.
-
-        Returns:
-            A class decorator that returns the class unchanged.
-        """
-        return self._root.handle(*exceptions)
-
-    def add_error_handler(self, eh: ErrorHandler) -> None:
-        """Register every handler of an `ErrorHandler`.
-
-        Args:
-            eh: The collection to add.
-        """
-        self._root.add_error_handler(eh)
-
-    def before_request(self, handler: C) -> C:
-        """Run the decorated hook class before every request and connection.
-
-        Args:
-            handler: A class with `on_request(req, resp)` and/or `on_ws(conn)`.
-
-        Returns:
-            The class unchanged.
-        """
-        return self._root.before_request(handler)
-
-    def after_request(self, handler: C) -> C:
-        """Run the decorated hook class after every request and closed connection.
-
-        Args:
-            handler: A class with `on_request(req, resp)` and/or `on_ws(conn)`.
-
-        Returns:
-            The class unchanged.
-        """
-        return self._root.after_request(handler)
-
-    def add_blueprint(self, path: str, blueprint: Blueprint) -> None:
-        """Mount a blueprint's routes, hooks, handlers and lifespan functions.
-
-        Args:
-            path: The prefix for the blueprint's routes.
-            blueprint: The blueprint.
-        """
-        self._root.add_blueprint(path, blueprint)
-
-    def add_lifespan_handler(
-        self, event_type: Literal["startup", "shutdown"], handler: LifespanFunction
-    ) -> None:
-        """Register a function to run at startup or shutdown.
-
-        Args:
-            event_type: `"startup"` or `"shutdown"`.
-            handler: A function without arguments, sync or async.
-
-        Raises:
-            ValueError: `event_type` is neither `"startup"` nor `"shutdown"`.
-        """
-        self._root.add_lifespan_handler(event_type, handler)
-
-    def on_start(self, f: F) -> F:
-        """Run the decorated function at startup, after component startups.
-
-        Args:
-            f: A function without arguments, sync or async.
-
-        Returns:
-            The function unchanged.
-        """
-        return self._root.on_start(f)
-
-    def on_stop(self, f: F) -> F:
-        """Run the decorated function at shutdown, before component shutdowns.
-
-        Args:
-            f: A function without arguments, sync or async.
-
-        Returns:
-            The function unchanged.
-        """
-        return self._root.on_stop(f)
+    # -- registration (the rest is shared with Blueprint) -------------------
 
     def register_component(self, component: C) -> C:
         """Create and register a component (usable as a class decorator).

@@ -219,6 +219,7 @@ def _parser() -> argparse.ArgumentParser:
     client.add_argument(
         "--types", action="store_true", help="print its TypeScript declarations"
     )
+    # duplicates: argparse declarations, one option each.
     client.add_argument(
         "--out",
         type=Path,

@@ -38,6 +38,7 @@ class ComponentProtocol(Protocol):
         """Make the component."""
 
 
+# duplicates: one Protocol per lifecycle method, as 0.11 names them.
 @runtime_checkable
 class AsyncStartupComponentProtocol(ComponentProtocol, Protocol):
     """A component with an async `startup`."""
@@ -133,7 +134,7 @@ def use_component(component: type[T], api: Api | None = None) -> T:
         return overrides[component]  # type: ignore[no-any-return]
     owner = api if api is not None else use_api()
     try:
-        return owner._components[component]  # type: ignore[no-any-return]
+        return owner.components[component]  # type: ignore[no-any-return]
     except KeyError:
         raise KeyError(
             f"component {component.__qualname__} is not registered on this Api; "

@@ -54,3 +54,14 @@ class ErrorHandler:
             return cls
 
         return register
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after every registration in this collection.
+
+        A blueprint or Api the collection was added to subscribes, to
+        rebuild its tables on its next call.
+
+        Args:
+            listener: A function without arguments.
+        """
+        self._listeners.append(listener)

@@ -8,11 +8,10 @@ often one of `CloseCode`'s.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from enum import IntEnum
 from http import HTTPStatus
 
 from starlette.websockets import WebSocketDisconnect as StarletteWebSocketDisconnect
-
-from spangle._internal.asgi import CloseCode
 
 __all__ = [
     "CloseCode",
@@ -27,11 +26,28 @@ __all__ = [
 ]
 
 
+class CloseCode(IntEnum):
+    """RFC 6455 close codes used by spangle (1012 is registered with IANA)."""
+
+    NORMAL = 1000
+    GOING_AWAY = 1001
+    UNSUPPORTED_DATA = 1003
+    NO_STATUS = 1005
+    ABNORMAL = 1006
+    INVALID_PAYLOAD = 1007
+    POLICY_VIOLATION = 1008
+    MESSAGE_TOO_BIG = 1009
+    INTERNAL_ERROR = 1011
+    SERVICE_RESTART = 1012
+    TRY_AGAIN_LATER = 1013
+
+
 class SpangleError(Exception):
     """Base of the errors that spangle answers with an HTTP status (500).
 
     Unhandled, a `SpangleError` is answered with its status, its message as
-    a `text/plain` body and its headers.
+    a `text/plain` body and its headers. A subclass names its own defaults
+    in `default_message` and `default_status`.
 
     Attributes:
         status_code (`int`): HTTP status of the response.
@@ -39,42 +55,34 @@ class SpangleError(Exception):
         headers (`dict[str, str]`): Headers added to the response.
     """
 
+    default_message = "Something wrong."
+    default_status: int = HTTPStatus.INTERNAL_SERVER_ERROR
+
     def __init__(
         self,
-        message: str = "Something wrong.",
-        status: int = HTTPStatus.INTERNAL_SERVER_ERROR,
+        message: str | None = None,
+        status: int | None = None,
         headers: dict[str, str] | None = None,
     ):
         """Make the error.
 
         Args:
-            message: The response text.
-            status: The HTTP status.
+            message: The response text; the class's `default_message` when
+                `None`.
+            status: The HTTP status; the class's `default_status` when `None`.
             headers: Headers to send with the response.
         """
-        super().__init__(message)
-        self.message = message
-        self.status_code = status
+        self.message = self.default_message if message is None else message
+        super().__init__(self.message)
+        self.status_code = self.default_status if status is None else status
         self.headers: dict[str, str] = dict(headers or {})
 
 
 class NotFoundError(SpangleError):
     """Missing resources, views, templates (404)."""
 
-    def __init__(
-        self,
-        message: str = "Content not found.",
-        status: int = HTTPStatus.NOT_FOUND,
-        headers: dict[str, str] | None = None,
-    ):
-        """Make the error.
-
-        Args:
-            message: The response text.
-            status: The HTTP status.
-            headers: Headers to send with the response.
-        """
-        super().__init__(message, status, headers)
+    default_message = "Content not found."
+    default_status = HTTPStatus.NOT_FOUND
 
 
 class MethodNotAllowedError(SpangleError):
@@ -85,18 +93,21 @@ class MethodNotAllowedError(SpangleError):
             accepts, also sent as the `Allow` header.
     """
 
+    default_message = "Method not allowed."
+    default_status = HTTPStatus.METHOD_NOT_ALLOWED
+
     def __init__(
         self,
-        message: str = "Method not allowed.",
-        status: int = HTTPStatus.METHOD_NOT_ALLOWED,
+        message: str | None = None,
+        status: int | None = None,
         allowed_methods: Iterable[str] | None = None,
         headers: dict[str, str] | None = None,
     ):
         """Make the error.
 
         Args:
-            message: The response text.
-            status: The HTTP status.
+            message: The response text (`"Method not allowed."`).
+            status: The HTTP status (405).
             allowed_methods: Methods listed in the `Allow` header, any case.
             headers: More headers to send with the response.
         """
@@ -110,42 +121,18 @@ class MethodNotAllowedError(SpangleError):
 class TooLargeRequestError(SpangleError):
     """The request body is larger than allowed (413)."""
 
-    def __init__(
-        self,
-        message: str = "Payload too large.",
-        status: int = HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-        headers: dict[str, str] | None = None,
-    ):
-        """Make the error.
-
-        Args:
-            message: The response text.
-            status: The HTTP status.
-            headers: Headers to send with the response.
-        """
-        super().__init__(message, status, headers)
+    default_message = "Payload too large."
+    default_status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
 
 
 class ParseError(SpangleError, ValueError):
-    """The request body, query string or Cookie header is malformed (400).
+    """The request body or query string is malformed (400).
 
     It is also a `ValueError`, so a handler of `ValueError` catches it.
     """
 
-    def __init__(
-        self,
-        message: str = "Unsupported format.",
-        status: int = HTTPStatus.BAD_REQUEST,
-        headers: dict[str, str] | None = None,
-    ):
-        """Make the error.
-
-        Args:
-            message: The response text.
-            status: The HTTP status.
-            headers: Headers to send with the response.
-        """
-        super().__init__(message, status, headers)
+    default_message = "Unsupported format."
+    default_status = HTTPStatus.BAD_REQUEST
 
 
 class WebSocketError(Exception):

@@ -31,6 +31,7 @@ class BaseHandlerProtocol(Protocol):
         """Make the instance; spangle makes one per class and Api."""
 
 
+# duplicates: one Protocol per handler method, as 0.11 names them.
 @runtime_checkable
 class RequestHandlerProtocol(BaseHandlerProtocol, Protocol):
     """A view or hook with `on_request`, run before `on_<method>`."""

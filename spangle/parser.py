@@ -23,8 +23,6 @@ from typing import IO, TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from multidict import MultiDict, MultiDictProxy
-from python_multipart.exceptions import MultipartParseError
-from python_multipart.multipart import MultipartParser, parse_options_header
 
 from spangle._internal.headers import parse_content_type
 from spangle.component import api_ctx
@@ -188,11 +186,18 @@ async def parse_multipart(req: Request) -> MultiDictProxy[str | UploadedFile]:
     boundary = options.get("boundary", "")
     if not boundary:
         raise ParseError("multipart/form-data without a boundary")
-    collector = _PartCollector(options.get("charset") or "utf-8", _body_limits())
-    req._files = collector.files
+    collector = _PartCollector(
+        options.get("charset") or "utf-8", _body_limits(), req.close_later
+    )
+    # python-multipart is imported with the first multipart body: `import
+    # spangle` (which needs `UploadedFile`) does not pay for it.
+    from python_multipart.exceptions import MultipartParseError
+    from python_multipart.multipart import MultipartParser
+
     parser = MultipartParser(boundary, collector.callbacks())
     try:
-        await req._consume(parser.write)
+        async for chunk in req.stream():
+            parser.write(chunk)
         parser.finalize()
     except MultipartParseError:
         raise ParseError("malformed multipart body") from None
@@ -204,12 +209,19 @@ async def parse_multipart(req: Request) -> MultiDictProxy[str | UploadedFile]:
 class _PartCollector:
     """Turns python-multipart callbacks into fields and files."""
 
-    def __init__(self, charset: str, limits: _BodyLimits) -> None:
+    def __init__(
+        self,
+        charset: str,
+        limits: _BodyLimits,
+        close_later: Callable[[IO[bytes]], None],
+    ) -> None:
         self.charset = charset
         self.limits = limits
+        # Each file opened is closed with the request, even if parsing fails.
+        self.close_later = close_later
         self._fields = 0
         self.result: MultiDict[str | UploadedFile] = MultiDict()
-        self.files: list[IO[bytes]] = []
+        self.files = 0
         self.ended = False
         self._headers: dict[bytes, bytes] = {}
         self._field = bytearray()
@@ -248,6 +260,8 @@ class _PartCollector:
 
     def _headers_finished(self) -> None:
         disposition = self._headers.get(b"content-disposition", b"")
+        from python_multipart.multipart import parse_options_header
+
         kind, params = parse_options_header(disposition.decode("latin-1"))
         if kind != b"form-data" or b"name" not in params:
             raise ParseError("a multipart part lacks a form-data name")
@@ -258,13 +272,14 @@ class _PartCollector:
                 raise TooLargeRequestError(
                     f"multipart form has more than {self.limits.form_fields} fields"
                 )
-        elif len(self.files) >= self.limits.form_files:
+        elif self.files >= self.limits.form_files:
             raise TooLargeRequestError(
                 f"multipart form has more than {self.limits.form_files} files"
             )
         else:
             file: IO[bytes] = SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115
-            self.files.append(file)
+            self.files += 1
+            self.close_later(file)
             mimetype = self._headers.get(b"content-type", b"").decode("latin-1")
             self._upload = UploadedFile(
                 _decode(params[b"filename"], "utf-8"),

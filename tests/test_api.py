@@ -1,8 +1,11 @@
+from typing import Any
+
 import httpx
+import pytest
 from websockets.asyncio.client import connect
 
-from spangle import Api, Connection, Request, Response
-from spangle._internal.ws_transport import AsyncWebsocketClient, websocket_scope
+from spangle import Api, Blueprint, Connection, Request, Response
+from spangle.testing import AsyncWebsocketClient, websocket_scope
 from tests.support.server import run_server
 
 
@@ -60,7 +63,42 @@ async def test_uvicorn_root_path_serves_http_and_websocket() -> None:
 
 async def test_websocket_routes_below_root_path() -> None:
     api = make_api()
-    scope = websocket_scope("/app/ws", None, None, None, None)
+    scope = websocket_scope("/app/ws")
     scope["root_path"] = "/app"
     async with AsyncWebsocketClient(api, scope, 2) as ws:
         assert await ws.receive() == "hi"
+
+
+def test_views_lists_every_routed_view_by_full_path() -> None:
+    api = make_api()
+    blueprint = Blueprint()
+
+    class Nested:
+        async def on_get(self, req: Request, resp: Response) -> None:
+            pass
+
+    blueprint.route("/nested", routing="strict")(Nested)
+    api.add_blueprint("/bp", blueprint)
+    assert {path: view.__name__ for path, (view, _, _) in api.views.items()} == {
+        "/hello": "Hello",
+        "/ws": "Socket",
+        "/bp/nested": "Nested",
+    }
+    assert api.views["/bp/nested"][2] == "strict"
+
+
+def test_components_maps_each_class_to_its_instance_read_only() -> None:
+    class Db:
+        pass
+
+    api = Api(static_dir=None, components=[Db])
+    assert isinstance(api.components[Db], Db)
+    with pytest.raises(TypeError):
+        api.components[Db] = Db()  # type: ignore[index]
+
+
+async def test_a_scope_type_spangle_does_not_know_is_ignored() -> None:
+    async def never(*args: Any) -> Any:
+        raise AssertionError("not called")
+
+    await make_api()({"type": "telepathy", "path": "/"}, never, never)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from spangle import Api, Blueprint, Connection, ErrorHandler, Request, Response
-from spangle.blueprint import Router, join_route
+from spangle.blueprint import Registrar, Router, join_route
 
 
 class Hello:
@@ -273,3 +273,42 @@ async def test_one_blueprint_serves_two_apis() -> None:
     async with first.client() as one, second.client() as two:
         assert (await one.get("/one/hello")).text == "hello"
         assert (await two.get("/two/hello")).text == "hello"
+
+
+def test_tree_lists_nested_blueprints_with_their_full_prefixes() -> None:
+    root, child, grandchild = Blueprint(), Blueprint(), Blueprint()
+    child.add_blueprint("/b", grandchild)
+    root.add_blueprint("/a", child)
+    assert root.tree() == [("", root), ("a", child), ("a/b", grandchild)]
+
+
+def test_a_listener_hears_registrations_in_nested_blueprints() -> None:
+    root, child = Blueprint(), Blueprint()
+    root.add_blueprint("/a", child)
+    heard: list[str] = []
+    root.subscribe(lambda: heard.append("changed"))
+    child.route("/x")(Hello)
+    child.error_handler.handle(KeyError)(_Handler)
+    assert heard == ["changed", "changed"]
+
+
+async def test_add_blueprint_takes_the_0_11_argument_names() -> None:
+    api, blueprint, child = Api(static_dir=None), Blueprint(), Blueprint()
+    child.route("/hello")(Hello)
+    blueprint.add_blueprint("/b", bp=child)
+    api.add_blueprint("/a", blueprint=blueprint)
+    async with api.client() as client:
+        assert (await client.get("/a/b/hello")).text == "hello"
+
+
+class _Handler:
+    async def on_error(self, req: Request, resp: Response, e: Exception) -> None:
+        pass
+
+
+def test_a_registrar_that_names_no_blueprint_cannot_register() -> None:
+    class Bare(Registrar):
+        pass
+
+    with pytest.raises(NotImplementedError):
+        Bare().route("/")

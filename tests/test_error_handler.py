@@ -97,3 +97,11 @@ async def test_the_handler_class_is_created_once_per_api() -> None:
         await client.get("/")
         await client.get("/")
     assert len(made) == 1
+
+
+def test_a_listener_hears_each_registration() -> None:
+    handlers = ErrorHandler()
+    heard: list[str] = []
+    handlers.subscribe(lambda: heard.append("changed"))
+    handlers.handle(KeyError, ValueError)(text_handler("x"))
+    assert heard == ["changed"]

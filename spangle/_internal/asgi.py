@@ -1,9 +1,8 @@
-"""ASGI type aliases and the WebSocket close codes spangle sends."""
+"""ASGI type aliases, and what every spangle module needs to speak ASGI."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
-from enum import IntEnum
 from typing import Any
 
 Scope = MutableMapping[str, Any]
@@ -15,22 +14,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 #: The scope extension by which the test client tells the app it wants the
 #: exceptions no error handler answered raised, not only answered with 500.
 TEST_CLIENT_EXTENSION = "spangle.test_client"
-
-
-class CloseCode(IntEnum):
-    """RFC 6455 close codes used by spangle (1012 is registered with IANA)."""
-
-    NORMAL = 1000
-    GOING_AWAY = 1001
-    UNSUPPORTED_DATA = 1003
-    NO_STATUS = 1005
-    ABNORMAL = 1006
-    INVALID_PAYLOAD = 1007
-    POLICY_VIOLATION = 1008
-    MESSAGE_TOO_BIG = 1009
-    INTERNAL_ERROR = 1011
-    SERVICE_RESTART = 1012
-    TRY_AGAIN_LATER = 1013
 
 
 _NEVER_SENT = frozenset({1004, 1005, 1006, 1015})

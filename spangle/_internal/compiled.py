@@ -2,26 +2,27 @@
 
 Registrations only record; the first call after a change builds this once:
 the route table, handler table, hook tuples, lifespan order and mounts. A
-request then costs a few dict lookups. The middleware stack is built apart
-(`middleware_stack`) so that adding a route keeps middleware instances.
+request then costs a few dict lookups. It is given what it needs: the
+Api's blueprints and settings, and the function that makes (once) the
+instance of a view, hook or handler class.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
 
 from spangle._internal.asgi import ASGIApp
 from spangle._internal.errors import HandlerTable
+from spangle._internal.origin import OriginPolicy
+from spangle._internal.pipelines.websocket import OpenConnections
 from spangle._internal.routing.router import Endpoint, RouteTable
 from spangle._internal.views import ViewEntry
 from spangle.blueprint import Blueprint, join_route
-from spangle.component import api_ctx
-
-if TYPE_CHECKING:
-    from spangle.api import Api
+from spangle.types import LifespanHandlers, RoutingStrategy
 
 Hook = Callable[..., Awaitable[Any]]
+MiB = 1024 * 1024
 
 
 class Compiled:
@@ -43,6 +44,10 @@ class Compiled:
         root_mount: The app mounted at `/`, served when no route matches.
         middleware: The middleware stack around the Api's dispatch, or
             `None` when there is no middleware.
+        max_upload_bytes: The largest request body accepted.
+        ws_max_message_bytes: The largest WebSocket message accepted.
+        origin_policy: Which browser origins may open a WebSocket.
+        open_connections: The Api's open WebSocket connections.
     """
 
     __slots__ = (
@@ -61,20 +66,59 @@ class Compiled:
         "mount_prefixes",
         "root_mount",
         "middleware",
+        "max_upload_bytes",
+        "ws_max_message_bytes",
+        "origin_policy",
+        "open_connections",
     )
 
-    def __init__(self, api: Api) -> None:
-        # Views, hooks and handlers are created here; their `__init__` may
-        # call `use_component`, so the Api must be the current one.
-        token = api_ctx.set(api)
-        try:
-            self._build(api)
-        finally:
-            api_ctx.reset(token)
+    def __init__(
+        self,
+        blueprints: list[tuple[str, Blueprint]],
+        *,
+        instance: Callable[[type], Any] = lambda cls: cls(),
+        routing: RoutingStrategy = "no_slash",
+        default_route: str | None = None,
+        error_handlers: Mapping[type[BaseException], type] | None = None,
+        hooks: Mapping[str, list[type]] | None = None,
+        components: Iterable[Any] = (),
+        lifespan: LifespanHandlers | None = None,
+        mounts: Mapping[str, ASGIApp] | None = None,
+        favicon: str | None = None,
+        middleware: ASGIApp | None = None,
+        max_upload_bytes: int = 10 * MiB,
+        ws_max_message_bytes: int = MiB,
+        origin_policy: OriginPolicy | None = None,
+        open_connections: OpenConnections | None = None,
+    ) -> None:
+        """Build the tables.
 
-    def _build(self, api: Api) -> None:
-        self._build_routes(api, api._root._walk())
-        handlers = {exc: api._instance(cls) for exc, cls in api.error_handlers.items()}
+        Args:
+            blueprints: `(prefix, blueprint)` pairs whose routes to serve,
+                in registration order.
+            instance: Returns the one instance of a view, hook or handler
+                class.
+            routing: The trailing-slash strategy of routes without one.
+            default_route: The path whose view serves unmatched paths.
+            error_handlers: Handler classes by exception type.
+            hooks: Hook classes, `"before"` and `"after"`, in run order.
+            components: Component instances, in registration order.
+            lifespan: Lifespan functions, `"startup"` and `"shutdown"`.
+            mounts: Mounted apps by normalized prefix (`""` for the root).
+            favicon: The Api's favicon file, if any.
+            middleware: The middleware stack, or `None` without middleware.
+            max_upload_bytes: The largest request body accepted.
+            ws_max_message_bytes: The largest WebSocket message accepted.
+            origin_policy: Which browser origins may open a WebSocket; by
+                default, the same host only.
+            open_connections: Where the WebSocket pipeline keeps the open
+                connections, to close them at shutdown.
+
+        Raises:
+            ValueError: `default_route` matches no route.
+        """
+        self._build_routes(blueprints, instance, routing, default_route)
+        handlers = {e: instance(cls) for e, cls in (error_handlers or {}).items()}
         # A handler without on_ws_error must not hide a WebSocket-capable one
         # registered for a base class.
         self.ws_errors = HandlerTable(
@@ -83,73 +127,64 @@ class Compiled:
         self.http_errors = HandlerTable(
             {e: h for e, h in handlers.items() if hasattr(h, "on_error")}
         )
-        hooks = api.request_hooks
-        before = [api._instance(c) for c in hooks["before"]]
-        after = [api._instance(c) for c in hooks["after"]]
+        hooks = hooks or {}
+        before = [instance(c) for c in hooks.get("before", ())]
+        after = [instance(c) for c in hooks.get("after", ())]
         self.before_http = _methods(before, "on_request")
         self.after_http = _methods(after, "on_request")
         self.before_ws = _methods(before, "on_ws")
         self.after_ws = _methods(after, "on_ws")
-        components = list(api._components.values())
-        functions = api.lifespan_handlers
+        components = list(components)
+        functions = lifespan or LifespanHandlers(startup=[], shutdown=[])
         self.startup = [*_methods(components, "startup"), *functions["startup"]]
-        self.shutdown = [
-            # Views still running would find the components shut down.
-            api._close_connections,
-            *functions["shutdown"],
-            *_methods(components, "shutdown"),
-        ]
-        mounts = sorted(api._mounts.items(), key=lambda item: -len(item[0]))
-        self.mounts = [(prefix, app) for prefix, app in mounts if prefix]
-        self.mount_prefixes = tuple(prefix for prefix, _ in self.mounts)
-        if self.mounts and api.favicon is not None:
-            # Served by the static mount once the pipeline rewrites the path.
-            self.mount_prefixes += ("/favicon.ico",)
-        self.root_mount: ASGIApp | None = api._mounts.get("")
-        self.middleware = middleware_stack(api) if api._middleware else None
+        self.shutdown = [*functions["shutdown"], *_methods(components, "shutdown")]
+        self._build_mounts(mounts or {}, favicon)
+        self.middleware = middleware
+        self.max_upload_bytes = max_upload_bytes
+        self.ws_max_message_bytes = ws_max_message_bytes
+        self.origin_policy = (
+            OriginPolicy(None) if origin_policy is None else origin_policy
+        )
+        # Not `or`: an empty registry is falsy.
+        self.open_connections = (
+            OpenConnections() if open_connections is None else open_connections
+        )
 
-    def _build_routes(self, api: Api, walk: list[tuple[str, Blueprint]]) -> None:
+    def _build_routes(
+        self,
+        blueprints: list[tuple[str, Blueprint]],
+        instance: Callable[[type], Any],
+        routing: RoutingStrategy,
+        default_route: str | None,
+    ) -> None:
         self.routes: RouteTable[ViewEntry] = RouteTable()
         entries: dict[type, ViewEntry] = {}
-        for prefix, blueprint in walk:
+        for prefix, blueprint in blueprints:
             for route in blueprint.router.routes:
                 entry = entries.get(route.view)
                 if entry is None:
-                    entry = entries[route.view] = ViewEntry(api._instance(route.view))
+                    entry = entries[route.view] = ViewEntry(instance(route.view))
                 self.routes.add(
                     join_route(prefix, route.path),
                     entry,
                     route.converters,
-                    route.routing or api.routing,
+                    route.routing or routing,
                 )
         self.views = entries
         self.default: tuple[Endpoint[ViewEntry], dict[str, Any]] | None = None
-        if api.default_route is not None:
-            self.default = self.routes.lookup(api.default_route)
+        if default_route is not None:
+            self.default = self.routes.lookup(default_route)
             if self.default is None:
-                raise ValueError(
-                    f"default_route {api.default_route!r} matches no route"
-                )
+                raise ValueError(f"default_route {default_route!r} matches no route")
 
-
-def middleware_stack(api: Api) -> ASGIApp:
-    """Return the Api's middleware stack, building it after a change.
-
-    The stack wraps `api._dispatch`, which reads the current tables itself,
-    so it survives route and handler registrations.
-
-    Args:
-        api: The Api.
-
-    Returns:
-        The outermost app: the middleware added last.
-    """
-    if api._stack is None:
-        app: ASGIApp = api._dispatch
-        for factory, config in api._middleware:
-            app = factory(app, **config)
-        api._stack = app
-    return api._stack
+    def _build_mounts(self, mounts: Mapping[str, ASGIApp], favicon: str | None) -> None:
+        ordered = sorted(mounts.items(), key=lambda item: -len(item[0]))
+        self.mounts = [(prefix, app) for prefix, app in ordered if prefix]
+        self.mount_prefixes = tuple(prefix for prefix, _ in self.mounts)
+        if self.mounts and favicon is not None:
+            # Served by the static mount once the pipeline rewrites the path.
+            self.mount_prefixes += ("/favicon.ico",)
+        self.root_mount: ASGIApp | None = mounts.get("")
 
 
 def _methods(instances: list[Any], name: str) -> tuple[Any, ...]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spangle._internal.asgi import ASGIApp, Receive, Scope, Send
-from spangle.component import api_ctx
 from spangle.models.http import Request, Response
 from spangle.models.websocket import Connection
+
+if TYPE_CHECKING:
+    from spangle._internal.compiled import Compiled
 
 
 def normalize_prefix(path: str) -> str:
@@ -42,7 +44,12 @@ def find_mount(
 
 
 async def serve_mounted(
-    prefix: str, app: ASGIApp, scope: Scope, receive: Receive, send: Send
+    prefix: str,
+    app: ASGIApp,
+    compiled: Compiled,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
 ) -> None:
     """Call a mounted app with its view of the path.
 
@@ -54,6 +61,7 @@ async def serve_mounted(
     Args:
         prefix: The mount prefix.
         app: The mounted app.
+        compiled: The serving tables of the Api, for its limits.
         scope: The ASGI scope.
         receive: The ASGI receive callable.
         send: The ASGI send callable.
@@ -62,13 +70,13 @@ async def serve_mounted(
     child["root_path"] = scope.get("root_path", "") + prefix
     child["path"] = scope["path"][len(prefix) :] or "/"
     extensions: dict[str, Any] = dict(scope.get("extensions") or {})
-    api = api_ctx.get()
     if scope["type"] == "http":
-        req = Request(scope, receive, send, api.max_upload_bytes)
+        req = Request(scope, receive, send, compiled.max_upload_bytes)
         extensions["spangle"] = {"req": req, "resp": Response()}
     else:  # websocket: lifespan never reaches a mount
-        conn = Connection(scope, receive, send)
-        conn._max_message_bytes = api.ws_max_message_bytes
+        conn = Connection(
+            scope, receive, send, max_message_bytes=compiled.ws_max_message_bytes
+        )
         extensions["spangle"] = {"conn": conn}
     child["extensions"] = extensions
     await app(child, receive, send)

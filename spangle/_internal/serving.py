@@ -21,8 +21,8 @@ import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.supervisors import ChangeReload, multiprocess
 
-from spangle._internal.asgi import CloseCode
 from spangle._internal.pipelines.websocket import close_every_connection
+from spangle.exceptions import CloseCode
 
 # How often the shutdown looks for WebSocket sockets still closing.
 _POLL_SECONDS = 0.05

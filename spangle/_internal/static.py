@@ -8,6 +8,7 @@ failure through its own error handling, so a missing file is the same
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 
 from starlette.exceptions import HTTPException
 from starlette.staticfiles import StaticFiles
@@ -37,18 +38,23 @@ def safe_relative_path(path: str) -> str | None:
     return os.path.join(*parts)
 
 
+ErrorAnswer = Callable[[Scope, Receive, Send, Exception], Awaitable[None]]
+
+
 class StaticApp:
     """Serve the files of one directory; everything else is a spangle error."""
 
-    __slots__ = ("_files",)
+    __slots__ = ("_files", "_answer")
 
-    def __init__(self, directory: str) -> None:
+    def __init__(self, directory: str, answer: ErrorAnswer) -> None:
         """Serve `directory`; it need not exist until a file is asked for.
 
         Args:
             directory: The directory of static files.
+            answer: Answers a request with an error, as the Api would.
         """
         self._files = StaticFiles(directory=directory, check_dir=False)
+        self._answer = answer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI call (already stripped of `static_root`).
@@ -69,9 +75,9 @@ class StaticApp:
                 raise NotFoundError()
             response = await self._files.get_response(relative, scope)
         except HTTPException as exc:
-            await _answer(scope, receive, send, _as_spangle_error(exc))
+            await self._answer(scope, receive, send, _as_spangle_error(exc))
         except SpangleError as exc:
-            await _answer(scope, receive, send, exc)
+            await self._answer(scope, receive, send, exc)
         else:
             await response(scope, receive, send)
 
@@ -84,14 +90,6 @@ def _as_spangle_error(exc: HTTPException) -> SpangleError:
     return SpangleError(exc.detail, exc.status_code)
 
 
-async def _answer(
-    scope: Scope, receive: Receive, send: Send, exc: SpangleError
-) -> None:
-    from spangle._internal.pipelines.http import serve_http_error
-
-    await serve_http_error(scope, receive, send, exc)
-
-
 async def _refuse_websocket(scope: Scope, receive: Receive, send: Send) -> None:
     from spangle.models.websocket import Connection
 
@@ -100,15 +98,16 @@ async def _refuse_websocket(scope: Scope, receive: Receive, send: Send) -> None:
     await Connection(scope, receive, send).reject(404, "Not Found")
 
 
-def make_static_app(directory: str) -> ASGIApp:
+def make_static_app(directory: str, answer: ErrorAnswer) -> ASGIApp:
     """Make the app serving a static directory.
 
     A missing directory is not an error until a file is asked for (then 404).
 
     Args:
         directory: The directory of static files.
+        answer: Answers a request with an error, as the Api would.
 
     Returns:
         The ASGI app.
     """
-    return StaticApp(directory)
+    return StaticApp(directory, answer)

@@ -18,7 +18,6 @@ class ViewEntry:
 
     Attributes:
         view: The view instance (one per class and Api).
-        name: `"module.ClassName"`, used by `urls-ts`.
         on_request: The view's `on_request`, or `None`.
         responders: Method as sent on the wire (`"GET"`) → `on_<method>`, or
             `None` when the method is allowed without a handler of its own.
@@ -26,12 +25,10 @@ class ViewEntry:
         on_ws: The view's `on_ws`, or `None`.
     """
 
-    __slots__ = ("view", "name", "on_request", "responders", "allow", "on_ws")
+    __slots__ = ("view", "on_request", "responders", "allow", "on_ws")
 
     def __init__(self, view: Any) -> None:
-        cls = type(view)
         self.view = view
-        self.name = f"{cls.__module__}.{cls.__qualname__}"
         self.on_request: Responder | None = getattr(view, "on_request", None)
         self.on_ws: Responder | None = getattr(view, "on_ws", None)
         listed = {m.lower() for m in getattr(view, "allowed_methods", ())}

@@ -27,7 +27,7 @@ from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any
 
-from spangle.broadcast._fanout import Fanout, Mailbox, Subscription
+from spangle.broadcast._fanout import Fanout, Mailbox
 from spangle.broadcast._members import Member, Members
 from spangle.broadcast._rooms import Rooms
 from spangle.broadcast._upstream import SharedUpstream
@@ -38,6 +38,7 @@ from spangle.broadcast.errors import (
     BroadcastUnavailable,
     SubscriberDropped,
 )
+from spangle.broadcast.subscription import Subscription
 from spangle.models.websocket import Connection
 
 __all__ = [

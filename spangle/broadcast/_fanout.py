@@ -9,31 +9,27 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar, overload
 
-from spangle._internal.typed import decode_as, loads
 from spangle.broadcast.backends.base import BroadcastBackend, Message
-from spangle.broadcast.errors import SubscriberDropped
 
-__all__ = ["Fanout", "Mailbox", "Subscription"]
-
-_T = TypeVar("_T")
+__all__ = ["Fanout", "Mailbox"]
 
 
 class Mailbox:
     """A bounded queue of messages for one local subscriber.
 
     Attributes:
+        limit (`int`): How many messages it holds at most.
         channels (`set[str]`): The channels feeding it.
         dropped (`bool`): Whether it overflowed and was cut off.
         closed (`bool`): Whether no message will be added any more.
     """
 
-    __slots__ = ("_items", "_limit", "_waiter", "channels", "dropped", "closed")
+    __slots__ = ("_items", "limit", "_waiter", "channels", "dropped", "closed")
 
     def __init__(self, limit: int) -> None:
         self._items: deque[Message] = deque()
-        self._limit = limit
+        self.limit = limit
         self._waiter: asyncio.Future[None] | None = None
         self.channels: set[str] = set()
         self.dropped = False
@@ -49,7 +45,7 @@ class Mailbox:
             `False` when the queue is full: the subscriber fell behind.
         """
         items = self._items
-        if len(items) >= self._limit:
+        if len(items) >= self.limit:
             return False
         items.append(message)
         # PERF: _wake inlined; this runs once per subscriber per message.
@@ -100,78 +96,6 @@ class Mailbox:
             self._waiter = None
             if not waiter.done():
                 waiter.set_result(None)
-
-
-class Subscription(Mailbox):
-    """The messages of one channel for one consumer, in publication order.
-
-    Made by `Broadcast.subscribe`; iterate it with `async for`, from one task
-    at a time (it wakes a single waiting consumer). The iteration ends when
-    the Broadcast shuts down.
-
-    Attributes:
-        channel (`str`): The channel.
-        last_id (`str | None`): With a Broadcast that keeps history, the id
-            of the message last returned (pass it as `since=` to resume);
-            else `None`.
-        missed (`bool`): Whether messages after the `since=` id asked for
-            are no longer kept, so the subscription starts at the oldest kept.
-    """
-
-    __slots__ = ("channel", "last_id", "missed")
-
-    def __init__(self, channel: str, limit: int) -> None:
-        super().__init__(limit)
-        self.channel = channel
-        self.last_id: str | None = None
-        self.missed = False
-
-    def __aiter__(self) -> Subscription:
-        """Iterate over the messages."""
-        return self
-
-    async def __anext__(self) -> Message:
-        """Return the next message, waiting for it.
-
-        Raises:
-            SubscriberDropped: The consumer fell more than the queue size
-                behind; the messages it missed are lost.
-            StopAsyncIteration: The Broadcast shut down.
-        """
-        if await self.wait():
-            return self.take()
-        if self.dropped:
-            raise SubscriberDropped(self.channel, self._limit)
-        raise StopAsyncIteration
-
-    @overload
-    async def receive_json(self) -> Any: ...
-
-    @overload
-    async def receive_json(self, type: type[_T]) -> _T: ...
-
-    @overload
-    async def receive_json(self, type: object) -> Any: ...
-
-    async def receive_json(self, type: Any = None) -> Any:
-        """Wait for the next message and decode it as JSON, into a type if given.
-
-        Types are those of `Connection.receive_json`, validated by msgspec.
-
-        Args:
-            type: What the message must be; `None` for any JSON value.
-
-        Returns:
-            The decoded value.
-
-        Raises:
-            MessageValidationError: The message is not JSON, or does not
-                match `type`.
-            SubscriberDropped: The consumer fell behind.
-            StopAsyncIteration: The Broadcast shut down (as `anext()`).
-        """
-        message = await self.__anext__()
-        return loads(message) if type is None else decode_as(message, type)
 
 
 class Fanout:

@@ -11,14 +11,12 @@ import asyncio
 import logging
 
 from spangle.broadcast._fanout import Fanout, Mailbox
-from spangle.exceptions import WebSocketDisconnect
+from spangle.exceptions import CloseCode, WebSocketDisconnect
 from spangle.models.websocket import Connection
 
 __all__ = ["Member", "Members"]
 
 logger = logging.getLogger("spangle.broadcast")
-
-_TRY_AGAIN_LATER = 1013
 
 
 class Member(Mailbox):
@@ -56,6 +54,8 @@ class Members:
         self._by_conn: dict[Connection, Member] = {}
         self._evictions: set[asyncio.Task[None]] = set()
 
+    # duplicates: join/leave here and add/remove in _fanout share the shape
+    # of their docstrings; what they do differs.
     async def join(self, channel: str, conn: Connection) -> None:
         """Feed a channel to a connection, starting its sender if needed.
 
@@ -153,7 +153,9 @@ class Members:
         await self._fanout.prune(empty)
         try:
             await asyncio.wait_for(
-                member.conn.close(_TRY_AGAIN_LATER, "too slow for the broadcast"),
+                member.conn.close(
+                    CloseCode.TRY_AGAIN_LATER, "too slow for the broadcast"
+                ),
                 self._close_timeout,
             )
         except asyncio.TimeoutError:

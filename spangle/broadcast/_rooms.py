@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from spangle._internal.typed import dumps
-from spangle.broadcast._fanout import Fanout, Mailbox, Subscription
+from spangle.broadcast._fanout import Fanout, Mailbox
 from spangle.broadcast._frames import (
     member_event,
     message_frame,
@@ -41,7 +41,8 @@ from spangle.broadcast.backends.base import (
     id_key,
 )
 from spangle.broadcast.errors import BroadcastUnavailable
-from spangle.exceptions import WebSocketDisconnect
+from spangle.broadcast.subscription import Subscription
+from spangle.exceptions import CloseCode, WebSocketDisconnect
 from spangle.models.websocket import Connection
 
 __all__ = ["Rooms"]
@@ -50,7 +51,6 @@ logger = logging.getLogger("spangle.broadcast")
 
 # The framed fan-out's key for a channel's presence events.
 _EVENTS = "\x00events"
-_TRY_AGAIN_LATER = 1013
 _TOO_SLOW = "too slow for the broadcast"
 Key = tuple[int, int]
 
@@ -222,8 +222,8 @@ class Rooms:
         finally:
             room.joining.remove(buffer)
         if buffer.full:
-            await conn.close(_TRY_AGAIN_LATER, _TOO_SLOW)
-            raise WebSocketDisconnect(_TRY_AGAIN_LATER, _TOO_SLOW)
+            await conn.close(CloseCode.TRY_AGAIN_LATER, _TOO_SLOW)
+            raise WebSocketDisconnect(CloseCode.TRY_AGAIN_LATER, _TOO_SLOW)
         # No await may suspend from the last buffered frame to here: the
         # fan-out registers a member before awaiting (its backend is a Tap).
         await self._members.join(channel, conn)

@@ -12,7 +12,6 @@ from multidict import MultiDict, MultiDictProxy
 
 from spangle._internal.asgi import (
     MAX_CLOSE_REASON_BYTES,
-    CloseCode,
     Message,
     Receive,
     Scope,
@@ -25,14 +24,13 @@ from spangle._internal.query import parse_query
 from spangle._internal.scope_fields import UNSET, ScopeFields
 from spangle._internal.shutdown import is_shutdown_cancel, uncancel_current_task
 from spangle._internal.typed import decode_as, dumps
-from spangle.exceptions import WebSocketDisconnect, WebSocketError
+from spangle.exceptions import CloseCode, WebSocketDisconnect, WebSocketError
 
 __all__ = ["Connection"]
 
 _T = TypeVar("_T")
 
 _UNSET = UNSET
-_DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
 # A send into a socket whose peer vanished may complete without suspending
 # (servers drop writes to a closing transport), so a view that only sends
 # would never let the loop notice the loss, nor serve anyone else. Every
@@ -104,22 +102,28 @@ class Connection(ScopeFields):
         "close_reason",
     )
 
-    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __init__(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        *,
+        max_message_bytes: int = 1024 * 1024,
+    ) -> None:
         """Wrap the ASGI connection.
 
         Args:
             scope: The ASGI `websocket` scope.
             receive: The ASGI receive callable.
             send: The ASGI send callable.
+            max_message_bytes: The largest message `receive` accepts
+                (UTF-8 bytes for text); a larger one is `WebSocketError`
+                1009.
         """
         self._scope = scope
         self._receive = receive
         self._send = send
-        self._status = _State.HANDSHAKE
-        # PERF: receive() and send() call these instead of testing the state:
-        # the server's callables while open, a gate that refuses otherwise.
-        self._inbox: Receive = _closed_gate
-        self._outbox: Send = _closed_gate
+        self._enter(_State.HANDSHAKE)
         self._sends_left = _SENDS_PER_YIELD
         self._owner: asyncio.Task[Any] | None = None
         #: The task sending a close made on the view's behalf.
@@ -129,7 +133,7 @@ class Connection(ScopeFields):
         self._params: MultiDictProxy[str] = _UNSET
         self._url = _UNSET
         self._cookies: dict[str, str] = _UNSET
-        self._max_message_bytes = _DEFAULT_MAX_MESSAGE_BYTES
+        self._max_message_bytes = max_message_bytes
         self.reraise = False
         self.close_code: int | None = None
         self.close_reason = ""
@@ -140,6 +144,14 @@ class Connection(ScopeFields):
     def closed(self) -> bool:
         """Whether connection is closed or not."""
         return self._status is not _State.OPEN and self._status is not _State.HANDSHAKE
+
+    @property
+    def open(self) -> bool:
+        """Whether the connection is accepted and not closed yet.
+
+        Before `accept()` neither `open` nor `closed` is true.
+        """
+        return self._status is _State.OPEN
 
     @property
     def params(self) -> MultiDictProxy[str]:
@@ -193,9 +205,7 @@ class Connection(ScopeFields):
         if headers:
             message["headers"] = encode_headers(headers)
         await self._transmit(message)
-        self._status = _State.OPEN
-        self._inbox = self._receive
-        self._outbox = self._send
+        self._enter(_State.OPEN)
         # The task that accepts runs the view: a close made by any other
         # task is made on its behalf.
         self._owner = asyncio.current_task()
@@ -215,7 +225,7 @@ class Connection(ScopeFields):
             RuntimeError: The connection was already accepted or closed.
         """
         self._expect(_State.HANDSHAKE, "reject()")
-        self._end(_State.DENIED)
+        self._enter(_State.DENIED)
         if "websocket.http.response" not in self._scope.get("extensions", {}):
             await self._transmit({"type": "websocket.close", "code": 1000})
             return
@@ -257,13 +267,13 @@ class Connection(ScopeFields):
         if len(reason.encode("utf-8")) > MAX_CLOSE_REASON_BYTES:
             raise ValueError(f"close reason is over {MAX_CLOSE_REASON_BYTES} bytes")
         if self._status is _State.HANDSHAKE:
-            self._end(_State.DENIED)
+            self._enter(_State.DENIED)
         elif self._status is _State.OPEN:
             task = asyncio.current_task()
             if task is self._owner:
-                self._end(_State.APP_CLOSED)
+                self._enter(_State.APP_CLOSED)
             else:
-                self._end(_State.DROPPED)
+                self._enter(_State.DROPPED)
                 self._closer = task
         else:
             return
@@ -396,6 +406,22 @@ class Connection(ScopeFields):
         """
         await self.send(dumps(obj))
 
+    async def wait_closed(self, timeout: float | None = None) -> None:
+        """Wait until a close that another task is sending has gone out.
+
+        A close made on the view's behalf (a broadcast dropping a slow
+        client, the server shutting down) is sent by that other task while
+        the view goes on; the framework waits for it once the view returns,
+        so that the server does not drop the close frame. Without such a
+        close on its way, it returns at once.
+
+        Args:
+            timeout: Seconds to wait at most; `None` waits as long as it takes.
+        """
+        closer = self._closer
+        if closer is not None and not closer.done():
+            await asyncio.wait([closer], timeout=timeout)
+
     def __aiter__(self) -> Connection:
         """Iterate over incoming messages until the connection closes."""
         return self
@@ -438,17 +464,23 @@ class Connection(ScopeFields):
             raise WebSocketError(CloseCode.UNSUPPORTED_DATA, "expected a text frame")
         return data
 
-    def _end(self, status: _State) -> None:
-        """Leave the handshake or the open state for good."""
+    def _enter(self, status: _State) -> None:
+        """Change the state: the one place that does, the gates with it."""
         self._status = status
-        self._inbox = self._outbox = _closed_gate
+        # PERF: receive() and send() call these instead of testing the state:
+        # the server's callables while open, a gate that refuses otherwise.
+        if status is _State.OPEN:
+            self._inbox: Receive = self._receive
+            self._outbox: Send = self._send
+        else:
+            self._inbox = self._outbox = _closed_gate
 
     def _peer_gone(self, code: int, reason: str) -> NoReturn:
         if self._status is _State.DROPPED:
             # The server's answer to a close made on the view's behalf:
             # the view learns the code that close sent.
             raise WebSocketDisconnect(self.close_code or code, self.close_reason)
-        self._end(_State.PEER_GONE)
+        self._enter(_State.PEER_GONE)
         self.close_code = code
         self.close_reason = reason
         raise WebSocketDisconnect(code, reason)
@@ -459,7 +491,7 @@ class Connection(ScopeFields):
             raise exc
         uncancel_current_task()
         if not self.closed:  # the server closed it without telling the view
-            self._end(_State.PEER_GONE)
+            self._enter(_State.PEER_GONE)
             self.close_code = CloseCode.SERVICE_RESTART
         raise WebSocketDisconnect(
             self.close_code or CloseCode.SERVICE_RESTART, self.close_reason

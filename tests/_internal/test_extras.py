@@ -28,6 +28,7 @@ def test_the_test_client_without_httpx_names_the_testing_extra(
 ) -> None:
     _uninstall(monkeypatch, "httpx")
     _forget(monkeypatch, "spangle.testing")
+    _forget(monkeypatch, "spangle.testing.http")
     with pytest.raises(ImportError, match=r"httpx.*pip install 'spangle\[testing\]'"):
         importlib.import_module("spangle.testing")
 

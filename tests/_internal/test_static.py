@@ -162,14 +162,44 @@ async def test_symlink_out_of_static_dir_is_a_404(site: Path) -> None:
 async def test_unreadable_file_answers_with_starlettes_status(site: Path) -> None:
     from spangle._internal.static import StaticApp
 
-    app = StaticApp(str(site))
-    api = Api(static_root=None)
-    api.mount("/files", app)
+    api = Api(static_dir=str(site))
+    app = api.mounted_app["/static"]
+    assert isinstance(app, StaticApp)
 
     def refuse(path: str) -> tuple[str, None]:
         raise PermissionError(path)
 
     app._files.lookup_path = refuse  # type: ignore[method-assign]
     async with api.client() as client:
-        resp = await client.get("/files/css/site.css")
+        resp = await client.get("/static/css/site.css")
     assert resp.status_code == 401
+
+
+async def test_after_hooks_see_the_answer_to_a_missing_file(site: Path) -> None:
+    api = Api(static_dir=str(site))
+    seen: list[int] = []
+
+    @api.after_request
+    class Seen:
+        async def on_request(self, req: Request, resp: Response) -> None:
+            seen.append(resp.status_code)
+
+    async with api.client() as client:
+        assert (await client.get("/static/missing.css")).status_code == 404
+    assert seen == [404]
+
+
+async def test_a_handler_that_sets_reraise_on_a_missing_file_re_raises(
+    site: Path,
+) -> None:
+    api = Api(static_dir=str(site))
+
+    @api.handle(NotFoundError)
+    class Loud:
+        async def on_error(self, req: Request, resp: Response, e: Exception) -> None:
+            resp.set_status(404).text = "gone"
+            resp.reraise = True
+
+    async with api.client() as client:
+        with pytest.raises(NotFoundError):
+            await client.get("/static/missing.css")

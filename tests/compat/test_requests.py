@@ -92,3 +92,25 @@ def test_the_models_package_exports_request_response_and_connection() -> None:
         Response,
         Connection,
     )
+
+
+async def test_max_upload_bytes_set_after_serving_applies_to_the_next_request() -> None:
+    api, _ = _reading(lambda req: req.content)
+    async with api.client() as client:
+        assert (await client.post("/", content=b"x" * 2000)).status_code == 200
+        api.max_upload_bytes = 1000
+        assert (await client.post("/", content=b"x" * 2000)).status_code == 413
+
+
+async def test_default_route_set_after_serving_applies_to_unknown_paths() -> None:
+    api = Api(static_dir=None)
+
+    @api.route("/home")
+    class Home:
+        async def on_get(self, req: Request, resp: Response) -> None:
+            resp.set_text("home")
+
+    async with api.client() as client:
+        assert (await client.get("/nowhere")).status_code == 404
+        api.default_route = "/home"
+        assert (await client.get("/nowhere")).text == "home"

@@ -13,9 +13,13 @@ from starlette.datastructures import URL
 
 from spangle import Api, Connection
 from spangle._internal.asgi import Message
-from spangle._internal.ws_transport import websocket_scope
 from spangle.exceptions import WebSocketDisconnect, WebSocketError
-from spangle.testing import AsyncWebsocketClient, WebSocketClosed, WebSocketRejected
+from spangle.testing import (
+    AsyncWebsocketClient,
+    WebSocketClosed,
+    WebSocketRejected,
+    websocket_scope,
+)
 
 View = Callable[[Connection], Awaitable[None]]
 
@@ -96,6 +100,36 @@ async def test_closed_becomes_true_when_the_client_disconnects() -> None:
     assert seen == [True]
 
 
+async def test_open_is_true_only_between_accept_and_close() -> None:
+    seen: list[bool] = []
+
+    async def view(conn: Connection) -> None:
+        seen.append(conn.open)
+        await conn.accept()
+        seen.append(conn.open)
+        await conn.close()
+        seen.append(conn.open)
+
+    async with ws_app(view).client() as client, client.ws_connect("/ws"):
+        pass
+    assert seen == [False, True, False]
+
+
+async def test_open_becomes_false_when_the_client_disconnects() -> None:
+    seen: list[bool] = []
+
+    async def view(conn: Connection) -> None:
+        await conn.accept()
+        try:
+            await conn.receive()
+        except WebSocketDisconnect:
+            seen.append(conn.open)
+
+    async with ws_app(view).client() as client, client.ws_connect("/ws"):
+        pass
+    assert seen == [False]
+
+
 async def test_reraise_is_false_by_default() -> None:
     seen: list[bool] = []
 
@@ -117,7 +151,7 @@ async def test_headers_are_case_insensitive_and_keep_repeats() -> None:
         await conn.accept()
 
     api = ws_app(view)
-    scope = websocket_scope("/ws", None, None, {"X-Tag": "a"}, None)
+    scope = websocket_scope("/ws", headers={"X-Tag": "a"})
     scope["headers"].append((b"x-tag", b"b"))
     async with api.client(), AsyncWebsocketClient(api, scope, 1):
         pass
@@ -311,7 +345,7 @@ async def test_reject_without_the_denial_extension_closes_before_accept() -> Non
         await conn.reject(401, "no")
 
     api = ws_app(view)
-    scope = websocket_scope("/ws", None, None, None, None)
+    scope = websocket_scope("/ws")
     del scope["extensions"]
     async with api.client():
         with pytest.raises(WebSocketRejected) as info:
@@ -593,6 +627,23 @@ async def test_the_default_message_limit_is_one_mib() -> None:
     assert ws.close_code == 1009
 
 
+async def test_max_message_bytes_given_to_the_connection_is_its_limit() -> None:
+    sent: list[Message] = []
+    messages = iter([{"type": "websocket.receive", "bytes": b"x" * 5}])
+
+    async def receive() -> Message:
+        return next(messages)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    conn = Connection(websocket_scope("/ws"), receive, send, max_message_bytes=4)
+    await conn.accept()
+    with pytest.raises(WebSocketError) as caught:
+        await conn.receive()
+    assert caught.value.code == 1009
+
+
 @pytest.mark.parametrize("call", ["send", "receive"])
 async def test_send_or_receive_after_the_app_closed_raises_runtime_error(
     call: str,
@@ -650,6 +701,52 @@ async def test_a_close_by_another_task_wakes_a_view_waiting_in_receive() -> None
         with pytest.raises(WebSocketClosed):
             await ws.receive()
     assert seen == [1013]
+
+
+def _held_close() -> tuple[Connection, asyncio.Event]:
+    """A connection whose close frame waits in `send` until the event is set."""
+    release = asyncio.Event()
+
+    async def send(message: Message) -> None:
+        if message["type"] == "websocket.close":
+            await release.wait()
+
+    return Connection(websocket_scope("/ws"), _never, send), release
+
+
+async def test_wait_closed_waits_for_a_close_another_task_is_sending() -> None:
+    conn, release = _held_close()
+    await conn.accept()
+    closing = asyncio.create_task(conn.close(4002))
+    await asyncio.sleep(0)  # the close is now held in send
+    waiting = asyncio.create_task(conn.wait_closed(5))
+    for _ in range(5):  # loop turns enough for a wait that did not wait
+        await asyncio.sleep(0)
+    assert not waiting.done()
+    release.set()
+    await asyncio.wait_for(waiting, 1)
+    assert closing.done()
+
+
+async def test_wait_closed_gives_up_after_its_timeout() -> None:
+    conn, release = _held_close()
+    await conn.accept()
+    closing = asyncio.create_task(conn.close(4002))
+    await asyncio.sleep(0)
+    await asyncio.wait_for(conn.wait_closed(0.01), 1)
+    assert not closing.done()
+    release.set()
+    await closing
+
+
+async def test_wait_closed_without_a_close_on_its_way_returns_at_once() -> None:
+    async def view(conn: Connection) -> None:
+        await conn.accept()
+        await asyncio.wait_for(conn.wait_closed(), 1)
+        await conn.send("done")
+
+    async with ws_app(view).client() as client, client.ws_connect("/ws") as ws:
+        assert await ws.receive(str) == "done"
 
 
 async def test_iterating_ends_after_another_task_closed_the_connection() -> None:
@@ -719,7 +816,7 @@ async def test_a_view_that_only_sends_lets_other_tasks_run() -> None:
             await conn.send("x")
         other_task_ran.append(other.done())
 
-    scope = websocket_scope("/ws", None, None, None, None)
+    scope = websocket_scope("/ws")
     await ws_app(view)(scope, receive, send)
     assert other_task_ran == [True]
     assert sum(m["type"] == "websocket.send" for m in sent) == 1000

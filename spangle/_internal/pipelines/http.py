@@ -2,9 +2,9 @@
 
 A request runs: route lookup (404, or a 308 trailing-slash redirect),
 before hooks, the view's `on_request`, its `on_<method>` (405 when the
-method is not allowed), after hooks; then the response is rendered and sent.
+method is not allowed), after hooks; then the response sends itself.
 An exception anywhere is answered by the error handler found by its MRO,
-with the response reset first; after hooks still run once.
+on a response started over; after hooks still run once.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from urllib.parse import quote
 
 from spangle._internal.asgi import TEST_CLIENT_EXTENSION, Receive, Scope, Send
 from spangle._internal.views import Responder, ViewEntry
-from spangle.component import api_ctx, use_api
+from spangle.component import api_ctx
 from spangle.exceptions import NotFoundError, SpangleError
 from spangle.models.http import Request, Response
 
 if TYPE_CHECKING:
     from spangle._internal.compiled import Compiled
-    from spangle.api import Api
 
 logger = logging.getLogger("spangle")
 
@@ -31,94 +30,102 @@ _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
 async def serve_http(
-    api: Api, compiled: Compiled, scope: Scope, receive: Receive, send: Send
+    compiled: Compiled, scope: Scope, receive: Receive, send: Send
 ) -> None:
     """Answer one HTTP request.
 
+    A view, hook or error handler may return a `Response`: that one is
+    used from then on, as in spangle 0.11; any other return value is ignored.
+
     Args:
-        api: The serving Api.
-        compiled: Its serving tables.
+        compiled: The serving tables of the Api.
         scope: The ASGI `http` scope.
         receive: The ASGI receive callable.
         send: The ASGI send callable.
 
     Raises:
         Exception: The error being handled, after the response is sent, when
-            the handler set `resp.reraise`.
+            `resp.reraise` is set.
     """
-    req = Request(scope, receive, send, api.max_upload_bytes)
+    req = Request(scope, receive, send, compiled.max_upload_bytes)
     resp = Response()
-    method: str = scope["method"]
-    # PERF: the view runs in this frame and the response is sent from it;
-    # every coroutine layer saved is a measurable share of a request.
+    error: Exception | None = None
+    # PERF: the view and the hooks run in this frame: every coroutine layer
+    # saved is a measurable share of a request.
     try:
         try:
-            target = _resolve(compiled, scope, method, resp)
+            target = _resolve(compiled, scope, resp)
             if target is not None:
                 entry, responder, params = target
                 for hook in compiled.before_http:
-                    await hook(req, resp)
+                    result = await hook(req, resp)
+                    resp = resp if result is None else _returned(result, resp)
                 if entry.on_request is not None:
-                    await entry.on_request(req, resp, **params)
-                if responder is not None and params:
-                    await responder(req, resp, **params)
-                elif responder is not None:
+                    result = await entry.on_request(req, resp, **params)
+                    resp = resp if result is None else _returned(result, resp)
+                if responder is not None:
                     # PERF: a call without `**{}` skips building keywords.
-                    await responder(req, resp)
-                elif method == "OPTIONS":
+                    result = await (
+                        responder(req, resp, **params)
+                        if params
+                        else responder(req, resp)
+                    )
+                    resp = resp if result is None else _returned(result, resp)
+                elif scope["method"] == "OPTIONS":
                     resp.headers["allow"] = entry.allow
         except Exception as exc:
-            await _handle_error(compiled, req, resp, exc)
+            resp, error = await _handle_error(compiled, scope, req, resp, exc)
         if compiled.after_http:
-            await _after(compiled, req, resp)
-        # PERF: `Response.__call__`, inlined: a call less a request.
-        try:
-            start, body = resp._render(scope)
-        except Exception as exc:
-            start, body = resp._render_failure(scope, exc)
-        await send(start)
-        if resp.streaming is None or method == "HEAD":
-            await send(
-                {
-                    "type": "http.response.body",
-                    "body": b"" if method == "HEAD" else body,
-                }
-            )
-        else:
-            await resp._stream(send)
-        if resp.reraise and resp._error is not None:
-            raise resp._error
+            resp, error = await _after(compiled, scope, req, resp, error)
+        # PERF: by name, the call skips the slot wrapper that calling an
+        # instance goes through; `Response.__call__` is the one send path.
+        await resp.__call__(scope, receive, send)
+        if error is not None and resp.reraise:
+            raise error
     finally:
-        if req._files is not None:
-            req._close_files()
+        req.close()
 
 
 async def serve_http_error(
-    scope: Scope, receive: Receive, send: Send, exc: Exception
+    compiled: Compiled, scope: Scope, receive: Receive, send: Send, exc: Exception
 ) -> None:
-    """Answer a request with the error handling of the current Api.
+    """Answer a request with the error handling of an Api.
 
     Mounted parts of the app (static files) use it so that their errors
     look like the app's own.
 
     Args:
+        compiled: The serving tables of the Api.
         scope: The ASGI `http` scope; `req`/`resp` are taken from its
             `extensions["spangle"]` when a mount put them there.
         receive: The ASGI receive callable.
         send: The ASGI send callable.
         exc: The error to answer.
+
+    Raises:
+        Exception: `exc`, after the response is sent, when `resp.reraise`
+            is set.
     """
-    api = use_api()
-    compiled = api._compiled or api._build()
     made = (scope.get("extensions") or {}).get("spangle") or {}
     req = made.get("req") or Request(scope, receive, send)
-    resp = made.get("resp") or Response()
-    await _handle_error(compiled, req, resp, exc)
-    await _respond(compiled, scope, receive, send, req, resp)
+    error: Exception | None
+    resp, error = await _handle_error(
+        compiled, scope, req, made.get("resp") or Response(), exc
+    )
+    if compiled.after_http:
+        resp, error = await _after(compiled, scope, req, resp, error)
+    await resp.__call__(scope, receive, send)
+    if error is not None and resp.reraise:
+        raise error
+
+
+def _returned(result: object, resp: Response) -> Response:
+    """Pick the response to go on with after a call returned `result`."""
+    return result if isinstance(result, Response) else resp
 
 
 def _resolve(
-    compiled: Compiled, scope: Scope, method: str, resp: Response
+    compiled: Compiled, scope: Scope, resp: Response
 ) -> tuple[ViewEntry, Responder | None, dict[str, Any]] | None:
     """Find the view entry, responder and path parameters of a request.
 
@@ -141,7 +148,7 @@ def _resolve(
         return None
     endpoint, params = found
     entry = endpoint.target
-    responder = entry.responders.get(method, _MISSING)
+    responder = entry.responders.get(scope["method"], _MISSING)
     if responder is _MISSING:
         raise entry.not_allowed()
     return entry, responder, params
@@ -161,50 +168,56 @@ def _redirect_slash(scope: Scope, resp: Response, how: str) -> None:
     resp.headers["location"] = location
 
 
-async def _respond(
+async def _after(
     compiled: Compiled,
     scope: Scope,
-    receive: Receive,
-    send: Send,
     req: Request,
     resp: Response,
-) -> None:
-    """Run after hooks, then send the response (no body for HEAD)."""
-    if compiled.after_http:
-        await _after(compiled, req, resp)
-    await resp(scope, receive, send)
-    if resp.reraise and resp._error is not None:
-        raise resp._error
-
-
-async def _after(compiled: Compiled, req: Request, resp: Response) -> None:
+    error: Exception | None,
+) -> tuple[Response, Exception | None]:
+    """Run the after hooks; one that raises is answered as a view's error."""
     try:
         for hook in compiled.after_http:
-            await hook(req, resp)
+            result = await hook(req, resp)
+            resp = resp if result is None else _returned(result, resp)
     except Exception as exc:
-        await _handle_error(compiled, req, resp, exc)
+        return await _handle_error(compiled, scope, req, resp, exc)
+    return resp, error
 
 
 async def _handle_error(
-    compiled: Compiled, req: Request, resp: Response, exc: Exception
-) -> None:
-    resp._reset()
-    resp._error = exc
+    compiled: Compiled, scope: Scope, req: Request, resp: Response, exc: Exception
+) -> tuple[Response, Exception]:
+    """Answer an error with its handler, or the default answer.
+
+    Returns:
+        The response to send and the error it answers (the handler's own,
+        when the handler failed).
+    """
     handler: Any = compiled.http_errors.find(type(exc))
+    resp = _fresh(resp)
     if handler is None:
-        _default_response(req, resp, exc)
-        return
+        _default_response(scope, resp, exc)
+        return resp, exc
     try:
-        await handler.on_error(req, resp, exc)
+        result = await handler.on_error(req, resp, exc)
     except Exception as second:
         logger.exception("error handler %s failed", type(handler).__qualname__)
-        resp._reset()
-        resp._error = second
-        _default_response(req, resp, second, logged=True)
+        resp = _fresh(resp)
+        _default_response(scope, resp, second, logged=True)
+        return resp, second
+    return (resp if result is None else _returned(result, resp)), exc
+
+
+def _fresh(resp: Response) -> Response:
+    """Start the response over for an error handler; only `reraise` is kept."""
+    fresh = Response()
+    fresh.reraise = resp.reraise
+    return fresh
 
 
 def _default_response(
-    req: Request, resp: Response, exc: Exception, logged: bool = False
+    scope: Scope, resp: Response, exc: Exception, logged: bool = False
 ) -> None:
     if isinstance(exc, SpangleError):
         resp.status_code = exc.status_code
@@ -221,7 +234,7 @@ def _default_response(
         resp.text = "".join(traceback.format_exception(exc))
     else:
         resp.text = "Internal Server Error"
-    if TEST_CLIENT_EXTENSION in (req._scope.get("extensions") or ()):
+    if TEST_CLIENT_EXTENSION in (scope.get("extensions") or ()):
         # The test client raises it after the 500, as Starlette's does; a
         # real server only gets the 500 and the log.
         resp.reraise = True

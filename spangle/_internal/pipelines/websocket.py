@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from spangle._internal.asgi import (
     MAX_CLOSE_REASON_BYTES,
-    CloseCode,
     Receive,
     Scope,
     Send,
@@ -25,12 +24,11 @@ from spangle._internal.shutdown import (
     is_shutdown_cancel,
     uncancel_current_task,
 )
-from spangle.exceptions import WebSocketDisconnect, WebSocketError
-from spangle.models.websocket import Connection, _State
+from spangle.exceptions import CloseCode, WebSocketDisconnect, WebSocketError
+from spangle.models.websocket import Connection
 
 if TYPE_CHECKING:
     from spangle._internal.compiled import Compiled
-    from spangle.api import Api
 
 logger = logging.getLogger("spangle")
 
@@ -56,6 +54,18 @@ class OpenConnections:
     def __len__(self) -> int:
         return len(self._views)
 
+    def add(self, conn: Connection, view: asyncio.Task[Any]) -> None:
+        """Keep a connection, served by the task `view`, until `remove`."""
+        self._views[conn] = view
+
+    def remove(self, conn: Connection) -> None:
+        """Forget a connection whose view has ended."""
+        del self._views[conn]
+
+    def items(self) -> list[tuple[Connection, asyncio.Task[Any]]]:
+        """Return the open connections and their views' tasks; a snapshot."""
+        return list(self._views.items())
+
     async def close_all(self, code: int, timeout: float) -> None:
         """Close every open connection and wait for its view, within `timeout`.
 
@@ -69,7 +79,7 @@ class OpenConnections:
             code: The close code, 1012 (service restart) for a shutdown.
             timeout: Seconds to wait for the views.
         """
-        await close_views(list(self._views.items()), code, timeout)
+        await close_views(self.items(), code, timeout)
 
 
 #: Every Api's open connections, for `spangle run` to close at shutdown.
@@ -83,7 +93,7 @@ async def close_every_connection(code: int, timeout: float) -> None:
         code: The close code.
         timeout: Seconds to wait for the views.
     """
-    views = [item for open_ in list(_EVERY) for item in open_._views.items()]
+    views = [item for open_ in list(_EVERY) for item in open_.items()]
     await close_views(views, code, timeout)
 
 
@@ -108,7 +118,7 @@ async def close_views(
     closes = [
         asyncio.create_task(conn.close(code, _SHUTDOWN_REASON))
         for conn in tasks.values()
-        if conn._status is _State.OPEN
+        if conn.open
     ]
     _, late = await asyncio.wait([*tasks, *closes], timeout=timeout)
     for task in late:
@@ -127,28 +137,59 @@ async def close_views(
 
 
 async def serve_websocket(
-    api: Api, compiled: Compiled, scope: Scope, receive: Receive, send: Send
+    compiled: Compiled, scope: Scope, receive: Receive, send: Send
 ) -> None:
     """Run one WebSocket connection from handshake to close.
 
     Args:
-        api: The serving Api.
-        compiled: Its serving tables.
+        compiled: The serving tables of the Api.
         scope: The ASGI `websocket` scope.
         receive: The ASGI receive callable.
         send: The ASGI send callable.
     """
     if (await receive())["type"] != "websocket.connect":
         return  # the client left before the handshake reached us
-    conn = Connection(scope, receive, send)
-    conn._max_message_bytes = api.ws_max_message_bytes
+    conn = Connection(
+        scope, receive, send, max_message_bytes=compiled.ws_max_message_bytes
+    )
     # Trailing-slash redirects are ignored: a handshake cannot follow one.
     found = compiled.routes.lookup(scope["path"]) or compiled.default
     on_ws = None if found is None else found[0].target.on_ws
     if on_ws is None or found is None:
         await conn.reject(404, "Not Found")
         return
-    allowed, origin = api._origin_policy.allows(scope)
+    if not _origin_allowed(compiled, scope):
+        await conn.reject(403, "Origin not allowed")
+        return
+    # PERF: registered here rather than in a wrapping coroutine, whose frame
+    # every idle connection would hold.
+    open_connections = compiled.open_connections
+    open_connections.add(conn, asyncio.current_task())  # type: ignore[arg-type]
+    try:
+        try:
+            for hook in compiled.before_ws:
+                await hook(conn)
+            await on_ws(conn, **found[1])
+        except WebSocketDisconnect:
+            pass  # maybe another connection's (a chat fan-out): end quietly
+        if not conn.closed:
+            await conn.close(CloseCode.NORMAL)
+    except asyncio.CancelledError as exc:
+        await _cancelled(conn, exc)
+    except Exception as exc:
+        await _handle_error(compiled, scope, conn, exc)
+    finally:
+        try:
+            await _wait_for_closer(conn)
+            for hook in compiled.after_ws:
+                await hook(conn)
+        finally:
+            open_connections.remove(conn)
+
+
+def _origin_allowed(compiled: Compiled, scope: Scope) -> bool:
+    """Check the handshake's `Origin`, and say why when it is refused."""
+    allowed, origin = compiled.origin_policy.allows(scope)
     if not allowed:
         # WARNING: the default log setup hides INFO, and a developer whose own
         # page is refused needs to learn which setting to change.
@@ -158,47 +199,23 @@ async def serve_websocket(
             scope["path"],
             origin,
         )
-        await conn.reject(403, "Origin not allowed")
-        return
-    # PERF: registered here rather than in a wrapping coroutine, whose frame
-    # every idle connection would hold.
-    views = api._open_connections._views
-    views[conn] = asyncio.current_task()  # type: ignore[assignment]
-    try:
-        for hook in compiled.before_ws:
-            await hook(conn)
-        await on_ws(conn, **found[1])
-        if not conn.closed:
-            await conn.close(CloseCode.NORMAL)
-    except WebSocketDisconnect:
-        # Maybe another connection's disconnect (a chat fan-out): end quietly.
-        if not conn.closed:
-            await conn.close(CloseCode.NORMAL)
-    except asyncio.CancelledError as exc:
-        if not is_shutdown_cancel(exc):
-            # The server dropped the connection (hypercorn cancels every
-            # connection when its graceful timeout ends): tell the client.
-            await _end_on_cancel(conn)
-            raise
-        uncancel_current_task()  # the shutdown already logged it
-        await _end_at_shutdown(conn)
-    except Exception as exc:
-        await _handle_error(compiled, conn, exc)
-    finally:
-        try:
-            await _wait_for_closer(conn)
-            for hook in compiled.after_ws:
-                await hook(conn)
-        finally:
-            del views[conn]
+    return allowed
+
+
+async def _cancelled(conn: Connection, exc: asyncio.CancelledError) -> None:
+    """End a connection whose view was cancelled; re-raise unless at shutdown."""
+    if not is_shutdown_cancel(exc):
+        # The server dropped the connection (hypercorn cancels every
+        # connection when its graceful timeout ends): tell the client.
+        await _end_on_cancel(conn)
+        raise exc
+    uncancel_current_task()  # the shutdown already logged it
+    await _end_at_shutdown(conn)
 
 
 async def _wait_for_closer(conn: Connection) -> None:
-    closer = conn._closer
-    if closer is None or closer.done():
-        return
     try:
-        await asyncio.wait([closer], timeout=_CLOSER_WAIT)
+        await conn.wait_closed(_CLOSER_WAIT)
     except asyncio.CancelledError as exc:
         if not is_shutdown_cancel(exc):
             raise
@@ -207,7 +224,7 @@ async def _wait_for_closer(conn: Connection) -> None:
 
 async def _end_on_cancel(conn: Connection) -> None:
     """Close with 1001 (going away) a connection whose server cancelled it."""
-    if conn._status is _State.OPEN:
+    if conn.open:
         # Bounded: a client that does not read would hold the cancellation.
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(conn.close(CloseCode.GOING_AWAY), _CANCEL_GRACE)
@@ -215,13 +232,15 @@ async def _end_on_cancel(conn: Connection) -> None:
 
 async def _end_at_shutdown(conn: Connection) -> None:
     """Answer a connection whose view the shutdown cancelled, unless done."""
-    if conn._status is _State.HANDSHAKE:
-        await conn.reject(503, "Service Unavailable")
-    elif not conn.closed:
+    if conn.open:
         await conn.close(CloseCode.SERVICE_RESTART, _SHUTDOWN_REASON)
+    elif not conn.closed:
+        await conn.reject(503, "Service Unavailable")
 
 
-async def _handle_error(compiled: Compiled, conn: Connection, exc: Exception) -> None:
+async def _handle_error(
+    compiled: Compiled, scope: Scope, conn: Connection, exc: Exception
+) -> None:
     handler: Any = compiled.ws_errors.find(type(exc))
     try:
         if handler is not None:
@@ -232,17 +251,17 @@ async def _handle_error(compiled: Compiled, conn: Connection, exc: Exception) ->
         await _end(conn, exc)
     client_error = isinstance(exc, WebSocketError)
     if client_error:
-        logger.info("closed WebSocket %s: %s", conn._scope["path"], exc)
+        logger.info("closed WebSocket %s: %s", scope["path"], exc)
     if conn.reraise or (handler is None and not client_error):
         raise exc
 
 
 async def _end(conn: Connection, exc: Exception) -> None:
     """Refuse or close the connection after an error, unless already done."""
-    if conn._status is _State.HANDSHAKE:
-        await conn.reject(500, "Internal Server Error")
-    elif conn.closed:
+    if conn.closed:
         return
+    if not conn.open:
+        await conn.reject(500, "Internal Server Error")
     elif isinstance(exc, WebSocketError) and is_sendable_close_code(exc.code):
         reason = exc.message.encode("utf-8")[:MAX_CLOSE_REASON_BYTES]
         await conn.close(exc.code, reason.decode("utf-8", "ignore"))

@@ -124,6 +124,20 @@ class RouteTable(Generic[T]):
             return found
         return _walk(self._root, path[1:].split("/"), 0)
 
+    def segments_of(self, target: T) -> list[Segment]:
+        """Return the compiled template a target's path is built from.
+
+        Args:
+            target: A registered target.
+
+        Returns:
+            The segments of its first serving route, as `path_for` fills them.
+
+        Raises:
+            KeyError: The target is not registered.
+        """
+        return self._templates[target][1]
+
     def path_for(self, target: T, params: dict[str, Any] | None = None) -> str:
         """Build the path a target is served at.
 
@@ -214,9 +228,16 @@ def _walk(
                 found[1].update(values)
                 return found
     if node.rest:
-        remainder = "/".join(pieces[index:])
-        for segment, endpoint in node.rest:
-            values = segment.match(remainder)
-            if values is not None:
-                return endpoint, values
+        return _match_rest(node, "/".join(pieces[index:]))
+    return None
+
+
+def _match_rest(
+    node: _Node[T], remainder: str
+) -> tuple[Endpoint[T], dict[str, Any]] | None:
+    """Match what is left of a path against a node's `rest_string` routes."""
+    for segment, endpoint in node.rest:
+        values = segment.match(remainder)
+        if values is not None:
+            return endpoint, values
     return None

@@ -113,6 +113,8 @@ class MemoryBackend(BroadcastBackend):
         self._deliver(channel, message, entry.id)
         return entry.id
 
+    # duplicates: each backend documents its own take on the `BroadcastBackend`
+    # methods (base.py, memory.py, redis.py); the code differs.
     async def read(self, channel: str, since: str | None, count: int) -> History:
         """Read the kept messages of a channel.
 
@@ -159,6 +161,7 @@ class MemoryBackend(BroadcastBackend):
         self._present.setdefault(channel, {})[member] = meta
         return member
 
+    # duplicates: documented as in `BroadcastBackend`, whose code only refuses.
     async def exit(self, channel: str, member: str) -> bool:
         """Forget a member.
 

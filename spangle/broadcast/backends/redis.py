@@ -15,6 +15,8 @@ from typing import Any
 
 from spangle._internal.extras import missing_extra
 
+# duplicates: the guard of every optional extra: import, else say which
+# extra to install.
 try:
     from redis.asyncio import Redis
     from redis.asyncio.client import PubSub
@@ -318,6 +320,7 @@ class RedisBackend(BroadcastBackend):
         except _DOWN as exc:
             raise self._unavailable("publish to", exc) from exc
 
+    # duplicates: documented as in `BroadcastBackend`, whose code only refuses.
     async def enter(self, channel: str, meta: str, ttl: float) -> str:
         """Record a member in the channel's presence hash.
 
@@ -387,6 +390,8 @@ class RedisBackend(BroadcastBackend):
         Raises:
             BroadcastUnavailable: Redis did not answer in time.
         """
+        # duplicates: each presence call names what failed in its
+        # BroadcastUnavailable; the calls differ.
         try:
             return await self._presence.refresh(self._connected(), ttl)
         except _DOWN as exc:

@@ -15,8 +15,8 @@ import pytest
 
 from spangle import Api, Connection
 from spangle._internal.asgi import Message
-from spangle._internal.ws_transport import websocket_scope
 from spangle.exceptions import WebSocketDisconnect
+from spangle.testing import websocket_scope
 
 TIMEOUT = 5.0
 
@@ -64,7 +64,7 @@ class Served:
         assert (await self._lifespan_event())["type"] == "lifespan.startup.complete"
 
     async def connect(self, socket: FakeSocket) -> asyncio.Task[None]:
-        scope = websocket_scope("/ws", None, None, None, None)
+        scope = websocket_scope("/ws")
         task = asyncio.create_task(self.api(scope, socket.receive, socket.send))
         self.tasks.append(task)
         assert (await socket.next_sent())["type"] == "websocket.accept"
@@ -211,7 +211,7 @@ async def test_a_handshake_still_in_a_hook_at_shutdown_is_refused_with_503() -> 
     served = Served(api)
     await served.start()
     socket = FakeSocket()
-    scope = websocket_scope("/ws", None, None, None, None)
+    scope = websocket_scope("/ws")
     scope["extensions"] = {"websocket.http.response": {}}
     task = asyncio.create_task(api(scope, socket.receive, socket.send))
     await asyncio.wait_for(entered.wait(), TIMEOUT)

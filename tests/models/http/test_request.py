@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -474,3 +475,82 @@ async def test_bogus_content_length_is_ignored_for_the_limit() -> None:
     )
     assert raw.status == 200
     assert seen["value"] == b"data"
+
+
+async def test_stream_yields_the_body_chunk_by_chunk() -> None:
+    api = Api()
+
+    async def read(req: Request) -> Any:
+        return [chunk async for chunk in req.stream()]
+
+    seen = _capture(api, read)
+    raw = await call_http(api, "POST", chunks=[b"ab", b"", b"cd"])
+    assert raw.status == 200
+    assert seen["value"] == [b"ab", b"cd"]
+
+
+async def test_stream_after_content_yields_the_kept_body_once() -> None:
+    api = Api()
+
+    async def read(req: Request) -> Any:
+        await req.content
+        return [chunk async for chunk in req.stream()]
+
+    seen = _capture(api, read)
+    await call_http(api, "POST", chunks=[b"ab", b"cd"])
+    assert seen["value"] == [b"abcd"]
+
+
+async def test_a_body_streamed_twice_raises_runtime_error() -> None:
+    api = Api()
+
+    async def read(req: Request) -> Any:
+        [chunk async for chunk in req.stream()]
+        with pytest.raises(RuntimeError, match="consumed by a streaming read"):
+            [chunk async for chunk in req.stream()]
+        return "checked"
+
+    seen = _capture(api, read)
+    await call_http(api, "POST", chunks=[b"ab"])
+    assert seen["value"] == "checked"
+
+
+async def test_stream_refuses_a_body_over_max_upload_bytes_with_413() -> None:
+    api = Api(max_upload_bytes=3)
+
+    async def read(req: Request) -> Any:
+        return [chunk async for chunk in req.stream()]
+
+    _capture(api, read)
+    raw = await call_http(api, "POST", chunks=[b"ab", b"cd"])
+    assert (raw.status, raw.body) == (413, b"request body is over 3 bytes")
+
+
+async def test_a_file_handed_to_close_later_is_closed_after_the_response() -> None:
+    api = Api()
+    opened = io.BytesIO()
+    closed_in_view: list[bool] = []
+
+    async def read(req: Request) -> Any:
+        req.close_later(opened)
+        closed_in_view.append(opened.closed)
+        return None
+
+    _capture(api, read)
+    async with api.client() as client:
+        await client.post("/")
+    assert closed_in_view == [False]
+    assert opened.closed
+
+
+def test_close_twice_does_nothing_the_second_time() -> None:
+    req = Request({"type": "http", "headers": []}, _never, _never)
+    file = io.BytesIO()
+    req.close_later(file)
+    req.close()
+    req.close()
+    assert file.closed
+
+
+async def _never(*args: Any) -> Any:
+    raise AssertionError("not called")

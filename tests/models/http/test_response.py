@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 
 from spangle import Api, Request, Response
-from spangle._internal.response import (
+from spangle.models.http.response import (
     _LENGTH_HEADERS,
     _LENGTH_HEADERS_MAX,
     _length_header,

@@ -1,10 +1,10 @@
-"""HTTP request and response models."""
+"""The HTTP request a view reads (public as `spangle.models.http.Request`)."""
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import IO, Any
 
 from multidict import MultiDict, MultiDictProxy
 
@@ -18,16 +18,14 @@ from spangle._internal.headers import (
     parse_cookies,
 )
 from spangle._internal.query import parse_query
-from spangle._internal.response import Response
 from spangle._internal.scope_fields import UNSET, ScopeFields
 from spangle.exceptions import ParseError, TooLargeRequestError
 
-__all__ = ["Request", "Response"]
+__all__ = ["Request"]
 
 _UNSET = UNSET
 # The body went to a streaming parser and was not kept.
 _CONSUMED: Any = object()
-_DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # Request headers worth repeating in an HTTP/2 push promise.
 _PUSH_HEADERS = frozenset(
     (b"accept", b"accept-encoding", b"accept-language", b"cache-control", b"user-agent")
@@ -56,12 +54,14 @@ class Request(ScopeFields):
         "max_upload_bytes",
     )
 
+    # duplicates: Request and Connection wrap the same ASGI triple, so their
+    # constructors look alike; a shared one would cost a call per request.
     def __init__(
         self,
         scope: Scope,
         receive: Receive,
         send: Send,
-        max_upload_bytes: int = _DEFAULT_MAX_UPLOAD_BYTES,
+        max_upload_bytes: int = 10 * 1024 * 1024,
     ) -> None:
         """Wrap the ASGI request.
 
@@ -83,7 +83,7 @@ class Request(ScopeFields):
         self._body: bytes = _UNSET
         self._media: Any = _UNSET
         #: Uploaded files to close when the response is sent.
-        self._files: list[Any] | None = None
+        self._files: list[IO[bytes]] | None = None
         self.max_upload_bytes = max_upload_bytes
 
     @property
@@ -148,23 +148,34 @@ class Request(ScopeFields):
             self._accepts = parse_accept(",".join(sent)) if sent else [ANY_RANGE]
         return best_match(self._accepts, content_type)
 
-    async def _consume(self, sink: Callable[[bytes], object]) -> None:
-        """Feed the body to `sink` chunk by chunk, enforcing `max_upload_bytes`.
+    async def stream(self) -> AsyncIterator[bytes]:
+        """Read the body chunk by chunk as it arrives, without keeping it.
+
+        A body already read whole (`content`, `text`, `media()` of JSON or a
+        urlencoded form) comes as one chunk. Streaming enforces
+        `max_upload_bytes` as it goes; afterwards the body is gone.
+
+        Yields:
+            The body's chunks, none empty.
 
         Raises:
             TooLargeRequestError: The body is, or is announced to be, too large.
             ParseError: The client left before sending the whole body.
-            RuntimeError: A streaming parser already consumed the body.
+            RuntimeError: The body was already streamed (by `stream()` or
+                the multipart parser of `media()`).
         """
         if self._body is _CONSUMED:
-            raise RuntimeError("the request body was already consumed by media()")
+            raise RuntimeError(
+                "the request body was already consumed by a streaming read"
+            )
         if self._body is not _UNSET:
-            sink(self._body)
+            if self._body:
+                yield self._body
             return
         limit = self.max_upload_bytes
         if _declared_length(self._scope) > limit:
             raise TooLargeRequestError(f"request body is over {limit} bytes")
-        # From here the body only exists in the sink.
+        # From here the body only exists in what the caller keeps of it.
         self._body = _CONSUMED
         size = 0
         more = True
@@ -177,7 +188,7 @@ class Request(ScopeFields):
             if size > limit:
                 raise TooLargeRequestError(f"request body is over {limit} bytes")
             if chunk:
-                sink(chunk)
+                yield chunk
             more = message.get("more_body", False)
 
     @property
@@ -186,11 +197,10 @@ class Request(ScopeFields):
 
         Raises:
             TooLargeRequestError: The body is over `max_upload_bytes`.
+            RuntimeError: The body was already streamed.
         """
         if self._body is _UNSET or self._body is _CONSUMED:
-            chunks: list[bytes] = []
-            await self._consume(chunks.append)
-            self._body = b"".join(chunks)
+            self._body = b"".join([chunk async for chunk in self.stream()])
         return self._body
 
     @property
@@ -279,11 +289,29 @@ class Request(ScopeFields):
             {"type": "http.response.push", "path": path, "headers": headers}
         )
 
-    def _close_files(self) -> None:
-        """Close the files uploaded with this request."""
-        for file in self._files or ():
-            file.close()
-        self._files = None
+    def close_later(self, file: IO[bytes]) -> None:
+        """Close a file with the request, once the response has been sent.
+
+        The multipart parser of `media()` hands each uploaded file over as
+        it opens it; a parser of your own may do the same.
+
+        Args:
+            file: An open file.
+        """
+        if self._files is None:
+            self._files = []
+        self._files.append(file)
+
+    def close(self) -> None:
+        """Close the files handed to `close_later` (uploaded files included).
+
+        The framework calls it once the response is sent; a second call
+        does nothing.
+        """
+        if self._files is not None:
+            for file in self._files:
+                file.close()
+            self._files = None
 
 
 class _UndecodableBody(ParseError, UnicodeDecodeError):
@@ -317,8 +345,3 @@ def _declared_length(scope: Scope) -> int:
             except ValueError:
                 return -1
     return -1
-
-
-# Response lives in a private module to keep this one short; it is
-# documented and imported from here.
-Response.__module__ = __name__

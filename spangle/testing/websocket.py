@@ -1,4 +1,4 @@
-"""The test client's in-process WebSocket transport.
+"""The in-process WebSocket test client, and the scope of a test handshake.
 
 The app runs in a task of its own and talks to the client through two
 queues, as a server would through a socket.
@@ -15,14 +15,21 @@ from urllib.parse import parse_qsl, urlencode
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 
-from spangle._internal.asgi import (
-    TEST_CLIENT_EXTENSION,
-    ASGIApp,
-    Message,
-    Receive,
-    Scope,
-    Send,
-)
+from spangle._internal.asgi import ASGIApp, Message
+
+__all__ = [
+    "AsyncWebsocketClient",
+    "Headers",
+    "Params",
+    "WebSocketClosed",
+    "WebSocketRejected",
+    "websocket_scope",
+]
+
+Params = Mapping[str, Any] | Sequence[tuple[str, Any]]
+"""Query parameters: a mapping or `(name, value)` pairs."""
+Headers = Mapping[str, str] | Sequence[tuple[str, str]]
+"""Request headers: a mapping or `(name, value)` pairs (repeats kept)."""
 
 _APP_DONE: Message = {"type": "spangle.test.app_done"}
 
@@ -70,46 +77,33 @@ class WebSocketClosed(RuntimeError):
         super().__init__(f"connection closed with code {code} {reason}".rstrip())
 
 
-def mark_test_scope(app: ASGIApp) -> ASGIApp:
-    """Wrap an app so that its scopes carry the test client's extension.
-
-    Args:
-        app: The ASGI app under test.
-
-    Returns:
-        The wrapped app.
-    """
-
-    async def marked(scope: Scope, receive: Receive, send: Send) -> None:
-        extensions = dict(scope.get("extensions") or {})
-        extensions[TEST_CLIENT_EXTENSION] = {}
-        await app({**scope, "extensions": extensions}, receive, send)
-
-    return marked
-
-
 def websocket_scope(
     path: str,
-    subprotocols: list[str] | None,
-    params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None,
-    headers: Mapping[str, str] | Sequence[tuple[str, str]] | None,
-    cookies: dict[str, str] | None,
+    subprotocols: list[str] | None = None,
+    params: Params | None = None,
+    headers: Headers | None = None,
+    cookies: Mapping[str, str] | None = None,
+    *,
     host: str = "www.example.com",
     client: tuple[str, int] = ("127.0.0.1", 123),
 ) -> dict[str, Any]:
-    """Build the ASGI scope of a test handshake.
+    """Build the ASGI scope of a WebSocket handshake, as a server would.
+
+    `AsyncHttpTestClient.ws_connect` uses it; build one yourself to drive
+    an app with `AsyncWebsocketClient(app, scope, timeout)` directly.
 
     Args:
         path: The request path, optionally with a query string.
         subprotocols: Subprotocols to offer.
         params: Query parameters to add, a mapping or pairs.
         headers: Extra request headers, a mapping or pairs (repeats kept).
-        cookies: Cookies to send.
+        cookies: Cookies to send, in one `Cookie` header.
         host: The `Host` header unless `headers` has one.
         client: The client address.
 
     Returns:
-        The `websocket` scope.
+        The `websocket` scope; it offers the `websocket.http.response`
+        extension, so a refusal carries its status and body.
     """
     path, _, query = path.partition("?")
     if params:

@@ -23,7 +23,13 @@ def test_payloads_keep_the_message_type() -> None:
         "",
         b"",
     ]
+
+
+def test_a_payload_without_a_type_tag_decodes_to_none() -> None:
     assert decode(b"untagged") is None
+
+
+def test_only_str_and_bytes_can_be_encoded() -> None:
     with pytest.raises(TypeError):
         encode(1)  # type: ignore[arg-type]
 

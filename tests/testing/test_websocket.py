@@ -9,7 +9,12 @@ import pytest
 
 from spangle import Api, Connection
 from spangle.exceptions import WebSocketDisconnect
-from spangle.testing import AsyncWebsocketClient, WebSocketClosed, WebSocketRejected
+from spangle.testing import (
+    AsyncWebsocketClient,
+    WebSocketClosed,
+    WebSocketRejected,
+    websocket_scope,
+)
 
 
 def echo_api() -> Api:
@@ -351,3 +356,35 @@ async def test_cookies_set_by_earlier_responses_are_sent_with_the_handshake() ->
         async with client.ws_connect("/ws", cookies={"extra": "1"}):
             pass
     assert seen == [{"sid": "abc", "extra": "1"}]
+
+
+def test_websocket_scope_carries_the_handshake_as_a_server_would() -> None:
+    scope = websocket_scope(
+        "/chat?room=1",
+        subprotocols=["v1", "v2"],
+        params={"user": "ann"},
+        headers=[("X-Tag", "a"), ("X-Tag", "b")],
+        cookies={"sid": "42"},
+        host="example.org",
+        client=("10.0.0.1", 5000),
+    )
+    assert (scope["type"], scope["path"]) == ("websocket", "/chat")
+    assert scope["query_string"] == b"room=1&user=ann"
+    assert scope["headers"] == [
+        (b"host", b"example.org"),
+        (b"x-tag", b"a"),
+        (b"x-tag", b"b"),
+        (b"cookie", b"sid=42"),
+        (b"sec-websocket-protocol", b"v1, v2"),
+    ]
+    assert scope["subprotocols"] == ["v1", "v2"]
+    assert scope["client"] == ("10.0.0.1", 5000)
+
+
+def test_websocket_scope_offers_the_denial_response_extension() -> None:
+    assert "websocket.http.response" in websocket_scope("/")["extensions"]
+
+
+def test_websocket_scope_keeps_a_host_header_given_to_it() -> None:
+    scope = websocket_scope("/", headers={"Host": "other:8080"})
+    assert scope["headers"] == [(b"host", b"other:8080")]

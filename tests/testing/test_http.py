@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from http import HTTPStatus
 from typing import Any
 
 import pytest
@@ -159,3 +160,28 @@ async def test_client_timeout_is_the_default_for_requests() -> None:
     async with api.client(timeout=0.05) as client:
         with pytest.raises(asyncio.TimeoutError):
             await client.get("/")
+
+
+async def test_a_status_with_a_name_is_an_http_status() -> None:
+    api = Api(static_dir=None)
+
+    @api.route("/")
+    class Teapot:
+        async def on_get(self, req: Request, resp: Response) -> None:
+            resp.status_code = 418
+
+    async with api.client() as client:
+        assert repr((await client.get("/")).status_code) == repr(HTTPStatus(418))
+
+
+async def test_a_status_without_a_name_is_kept_as_a_number() -> None:
+    api = Api(static_dir=None)
+
+    @api.route("/")
+    class Odd:
+        async def on_get(self, req: Request, resp: Response) -> None:
+            resp.status_code = 299
+
+    async with api.client() as client:
+        status = (await client.get("/")).status_code
+    assert (type(status), status) == (int, 299)

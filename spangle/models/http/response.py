@@ -17,6 +17,8 @@ from multidict import CIMultiDict
 from spangle._internal.asgi import Message, Receive, Scope, Send
 from spangle._internal.headers import parse_content_type
 
+__all__ = ["Response"]
+
 logger = logging.getLogger("spangle")
 
 _UNSET: Any = object()
@@ -82,7 +84,6 @@ class Response:
         "_content_type",
         "_cookies",
         "_redirect",
-        "_error",
     )
 
     def __init__(self) -> None:
@@ -98,7 +99,6 @@ class Response:
         self._cookies: SimpleCookie = _UNSET
         # (location, query string or None to keep the request's, is app path)
         self._redirect: tuple[str, str | None, bool] | None = None
-        self._error: Exception | None = None
 
     @property
     def headers(self) -> CIMultiDict[str]:
@@ -206,6 +206,7 @@ class Response:
         self.status_code = status
         return self
 
+    # duplicates: 0.11's chainable setters, one line of work each.
     def set_header(self, key: str, value: str) -> Response:
         """Set a header, replacing any of the same name.
 
@@ -433,12 +434,29 @@ class Response:
             receive: The ASGI receive callable.
             send: The ASGI send callable.
         """
-        try:
-            start, body = self._render(scope)
-        except Exception as exc:
-            start, body = self._render_failure(scope, exc)
+        status = self.status_code
+        start: Message
+        if (
+            self._headers is None
+            and self._redirect is None
+            and self._json is _UNSET
+            and self._cookies is _UNSET
+            and self.streaming is None
+            and status not in _BODILESS
+        ):
+            # PERF: the common plain response, built here without a call.
+            body = self._body
+            length = _LENGTH_HEADERS.get(len(body)) or _length_header(len(body))
+            content_type = self._content_type
+            raw = [length] if content_type is None else [content_type, length]
+            start = {"type": "http.response.start", "status": status, "headers": raw}
+        else:
+            try:
+                start, body = self._render(scope)
+            except Exception as exc:
+                start, body = self._render_failure(scope, exc)
         await send(start)
-        head = scope.get("method") == "HEAD"
+        head = scope["method"] == "HEAD"
         if self.streaming is None or head:
             await send({"type": "http.response.body", "body": b"" if head else body})
         else:
@@ -449,7 +467,6 @@ class Response:
         # An unencodable header or JSON body is the app's bug.
         logger.error("cannot render the response", exc_info=exc)
         self._reset()
-        self._error = exc
         self.status_code = 500
         self.text = "Internal Server Error"
         return self._render(scope)
@@ -468,24 +485,6 @@ class Response:
         """
         status = self.status_code
         headers = self._headers
-        if (
-            not headers
-            and self._redirect is None
-            and self._json is _UNSET
-            and self._cookies is _UNSET
-            and self.streaming is None
-            and status not in _BODILESS
-        ):
-            # PERF: the common plain response, built without list appends.
-            body = self._body
-            length = _LENGTH_HEADERS.get(len(body)) or _length_header(len(body))
-            content_type = self._content_type
-            raw = [length] if content_type is None else [content_type, length]
-            return {
-                "type": "http.response.start",
-                "status": status,
-                "headers": raw,
-            }, body
         # PERF: most responses set no header; skip the multidict walk.
         raw = (
             [
