@@ -67,6 +67,9 @@ class Api(Registrar):
             open WebSocket connections to close before cancelling their views.
     """
 
+    # Set by `__setattr__` with `allowed_origins`.
+    _origin_policy: OriginPolicy
+
     def __init__(
         self,
         debug: bool = False,
