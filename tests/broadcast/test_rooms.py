@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 
 from spangle import Api, Connection, use_component
-from spangle.broadcast import Broadcast, Presence
+from spangle.broadcast import Broadcast, Presence, SubscriberDropped
 from spangle.testing import AsyncWebsocketClient
-
-WAIT = 5.0
+from tests.broadcast.peers import WAIT, until
 
 
 def rooms_app(history: int = 10, **options: Any) -> tuple[Api, type[Broadcast]]:
@@ -51,14 +50,6 @@ async def frames(ws: AsyncWebsocketClient, count: int) -> list[dict[str, Any]]:
 
 def data(items: list[dict[str, Any]]) -> list[str]:
     return [item["data"] for item in items if item["type"] == "message"]
-
-
-async def until(predicate: Any) -> None:
-    async def poll() -> None:
-        while not predicate():
-            await asyncio.sleep(0.01)  # polling a condition, bounded by WAIT
-
-    await asyncio.wait_for(poll(), WAIT)
 
 
 # -- ids and history -------------------------------------------------------
@@ -305,6 +296,49 @@ async def test_meta_must_be_a_json_object() -> None:
         conn = await _accepted()
         with pytest.raises(TypeError, match="meta must be a JSON object"):
             await hub.join("r", conn, meta=["not", "an", "object"])
+
+
+async def test_joining_again_with_other_meta_replaces_the_member() -> None:
+    async with Broadcast() as hub:
+        conn = await _accepted()
+        await hub.join("r", conn, meta={"nick": "ann"})
+        await hub.join("r", conn, meta={"nick": "bea"})
+        assert [p.meta for p in await hub.presence("r")] == [{"nick": "bea"}]
+
+
+# -- subscriptions of a Broadcast that keeps history -------------------------
+
+
+async def test_a_history_subscription_that_falls_behind_is_dropped() -> None:
+    async with Broadcast(history=2, queue_size=2) as hub:
+        async with hub.subscribe("a") as sub:
+            for i in range(3):
+                await hub.publish("a", f"m{i}")
+            with pytest.raises(SubscriberDropped, match="more than 2 messages behind"):
+                while True:
+                    await anext(sub)
+        assert hub.dropped == 1
+
+
+async def test_a_history_subscription_ends_when_the_broadcast_shuts_down() -> None:
+    hub = Broadcast(history=2)
+    await hub.startup()
+    async with hub.subscribe("a") as sub:
+        await hub.shutdown()
+        with pytest.raises(StopAsyncIteration):
+            await anext(sub)
+
+
+async def test_a_negative_history_is_refused() -> None:
+    async with Broadcast(history=2) as hub:
+        with pytest.raises(ValueError, match="history must be 0 or more"):
+            async with hub.subscribe("a", history=-1):
+                pass
+
+
+def test_a_presence_ttl_that_is_not_positive_is_refused() -> None:
+    with pytest.raises(ValueError, match="presence_ttl must be positive"):
+        Broadcast(presence_ttl=0)
 
 
 async def _accepted() -> Connection:

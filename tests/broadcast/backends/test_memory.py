@@ -35,6 +35,10 @@ async def test_publishing_after_disconnect_is_an_error() -> None:
         await backend.publish("room", "hi")
 
 
+async def test_exit_of_a_member_never_entered_is_false() -> None:
+    assert await MemoryBackend().exit("room", "nobody") is False
+
+
 def _ignore(
     channel: str, message: Message, id: str | None = None, event: bool = False
 ) -> None:

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from spangle._internal.client import client_source
-from spangle.cli import main
+from spangle._internal.client import CLIENT_FILES, client_source
 from tests._internal.test_urls_ts import TSC_FLAGS, tsc  # noqa: F401 - a fixture
 
 HERE = Path(__file__).parent
@@ -17,33 +16,11 @@ HERE = Path(__file__).parent
 
 @pytest.fixture
 def module_dir(tmp_path: Path) -> Path:
-    """The client written by `spangle client-js --out`, as an ES module package."""
-    assert main(["client-js", "--out", str(tmp_path)]) == 0
+    """The client's files in a folder, as an ES module package."""
+    for name, types in CLIENT_FILES:
+        (tmp_path / name).write_text(client_source(types=types), encoding="utf-8")
     (tmp_path / "package.json").write_text('{"type": "module"}')
     return tmp_path
-
-
-def test_client_js_prints_the_module_and_types_prints_its_declarations(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    assert main(["client-js"]) == 0
-    assert "export class Room" in capsys.readouterr().out
-    assert main(["client-js", "--types"]) == 0
-    assert "export declare class Room" in capsys.readouterr().out
-
-
-def test_client_js_out_writes_both_files(module_dir: Path) -> None:
-    assert (module_dir / "spangle.js").read_text() == client_source()
-    assert (module_dir / "spangle.d.ts").read_text() == client_source(types=True)
-
-
-def test_client_js_into_an_unwritable_place_is_a_one_line_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("")
-    assert main(["client-js", "--out", str(blocker / "sub")]) == 2
-    assert capsys.readouterr().err.startswith("spangle: error: cannot write to")
 
 
 def test_the_module_imports_nothing() -> None:

@@ -1,4 +1,4 @@
-"""`Subscription.receive_json`: plain and typed JSON from a channel."""
+"""Subscription: what `Broadcast.subscribe` yields, and its `receive_json`."""
 
 from __future__ import annotations
 
