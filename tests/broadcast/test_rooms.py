@@ -11,8 +11,9 @@ import pytest
 
 from spangle import Api, Connection, use_component
 from spangle.broadcast import Broadcast, Presence, SubscriberDropped
+from spangle.exceptions import WebSocketDisconnect
 from spangle.testing import AsyncWebsocketClient
-from tests.broadcast.peers import WAIT, until
+from tests.broadcast.peers import WAIT, FakePeer, open_connection, until
 
 
 def rooms_app(history: int = 10, **options: Any) -> tuple[Api, type[Broadcast]]:
@@ -339,6 +340,44 @@ async def test_a_negative_history_is_refused() -> None:
 def test_a_presence_ttl_that_is_not_positive_is_refused() -> None:
     with pytest.raises(ValueError, match="presence_ttl must be positive"):
         Broadcast(presence_ttl=0)
+
+
+class StalledPeer(FakePeer):
+    """A client that has not read yet; `writing` is set once a frame waits."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writing = asyncio.Event()
+
+    async def send(self, message: Any) -> None:
+        if message["type"] == "websocket.send":
+            self.writing.set()
+        await super().send(message)
+
+
+async def test_a_joiner_outrun_while_it_gets_the_history_is_closed_with_1013() -> None:
+    async with Broadcast(history=2, queue_size=2) as hub:
+        await hub.publish("r", "old")
+        peer = StalledPeer()
+        conn = await open_connection(peer)
+        peer.reading.clear()
+        join = asyncio.create_task(hub.join("r", conn, history=1))
+        await asyncio.wait_for(peer.writing.wait(), WAIT)
+        for i in range(3):
+            await hub.publish("r", f"m{i}")
+        peer.reading.set()
+        with pytest.raises(WebSocketDisconnect):
+            await asyncio.wait_for(join, WAIT)
+    assert peer.close_code == 1013
+
+
+async def test_shutdown_ends_the_presence_of_members_still_joined() -> None:
+    hub = Broadcast()
+    await hub.startup()
+    await hub.join("r", await _accepted(), meta={"nick": "ann"})
+    await hub.shutdown()
+    async with hub:
+        assert await hub.presence("r") == []
 
 
 async def _accepted() -> Connection:

@@ -359,3 +359,67 @@ async def test_exit_of_a_member_never_entered_is_false(
         assert await backend.exit("room", "nobody") is False
     finally:
         await backend.disconnect()
+
+
+async def test_reading_none_of_the_last_entries_is_an_empty_history(
+    redis_server: RedisServer,
+) -> None:
+    backend = RedisBackend(redis_server.url)
+    backend.keep_history(5)
+    await backend.connect(_ignore)
+    try:
+        await backend.append("room", "kept")
+        assert (await backend.read("room", None, 0)).entries == []
+    finally:
+        await backend.disconnect()
+
+
+async def test_a_plain_subscriber_elsewhere_gets_no_presence_event(
+    redis_server: RedisServer,
+) -> None:
+    from tests.broadcast.test_rooms import _accepted
+
+    async with (
+        Broadcast(redis_server.url) as here,
+        Broadcast(redis_server.url) as there,
+        there.subscribe("room") as sub,
+    ):
+        await here.join("room", await _accepted(), meta={"nick": "ann"})
+        await here.publish("room", "after")
+        assert await asyncio.wait_for(anext(sub), WAIT) == "after"
+
+
+async def test_expire_removes_the_members_of_a_process_whose_key_is_gone(
+    redis_server: RedisServer,
+) -> None:
+    backend = RedisBackend(redis_server.url)
+    await backend.connect(_ignore)
+    try:
+        member = await backend.enter("room", '{"nick": "ann"}', 10.0)
+        async with Redis.from_url(redis_server.url) as redis:
+            await redis.delete(*await redis.keys("spangle:node:*"))  # as if expired
+        removed = await backend.expire("room")
+        left = await backend.members("room")
+    finally:
+        await backend.disconnect()
+    assert [(r.id, left) for r in removed] == [(member, [])]
+
+
+async def test_the_presence_heartbeat_outlives_an_outage_and_records_again(
+    redis_server: RedisServer,
+) -> None:
+    from tests.broadcast.test_rooms import _accepted
+
+    async with Broadcast(redis_server.url, presence_ttl=0.3) as hub:
+        await hub.join("room", await _accepted(), meta={"nick": "ann"})
+        redis_server.kill()
+        await asyncio.sleep(0.3)  # an outage of a few heartbeats, not a wait for one
+        redis_server.start()
+        members: list[Any] = []
+        for _ in range(int(WAIT / 0.05)):
+            with contextlib.suppress(BroadcastUnavailable):
+                members = await hub.presence("room")
+            if members:
+                break
+            await asyncio.sleep(0.05)  # polling for the heartbeat, bounded
+    assert [m.meta for m in members] == [{"nick": "ann"}]
