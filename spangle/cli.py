@@ -1,4 +1,4 @@
-"""The `spangle` command: serve an app with uvicorn, export URLs to TypeScript."""
+"""The `spangle` command: serve an app, export URLs to TypeScript, print the client."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from spangle._internal.collector import DEFAULT_THAW_RATIO, DEFAULT_THRESHOLD
 from spangle.api import Api
@@ -142,6 +143,21 @@ def _urls_ts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _client_js(args: argparse.Namespace) -> int:
+    from spangle._internal.client import CLIENT_FILES, client_source
+
+    if args.out is None:
+        sys.stdout.write(client_source(types=args.types))
+        return 0
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        for name, types in CLIENT_FILES:
+            (args.out / name).write_text(client_source(types=types), encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot write to {str(args.out)!r}: {exc.strerror}") from None
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spangle", description=__doc__)
     commands = parser.add_subparsers(dest="command")
@@ -246,6 +262,24 @@ def _parser() -> argparse.ArgumentParser:
     urls = commands.add_parser("urls-ts", help="print a TypeScript urlFor helper")
     urls.add_argument("app", help="the app as MODULE:ATTRIBUTE")
     urls.set_defaults(func=_urls_ts)
+    client = commands.add_parser(
+        "client-js",
+        help="print the browser client for rooms (an ES module)",
+        description="Print spangle's browser client for rooms: a dependency-free "
+        "ES module that reconnects, resumes and tracks presence (see "
+        "docs/rooms.md).",
+    )
+    client.add_argument(
+        "--types", action="store_true", help="print its TypeScript declarations"
+    )
+    # duplicates: argparse declarations, one option each.
+    client.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="write spangle.js and spangle.d.ts into DIR instead",
+    )
+    client.set_defaults(func=_client_js)
     return parser
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "TooLargeRequestError",
     "ParseError",
     "WebSocketError",
+    "MessageValidationError",
     "WebSocketDisconnect",
 ]
 
@@ -154,6 +155,33 @@ class WebSocketError(Exception):
         self.code = code
         self.message = message
         super().__init__(f"{code}: {message}" if message else str(code))
+
+
+class MessageValidationError(WebSocketError, ValueError):
+    """A JSON message is invalid, or does not match the type asked for.
+
+    Raised by `receive_json(type=...)` of a connection or a subscription.
+    Uncaught by the view, it closes the connection with 1007 (invalid
+    payload data) and its message as the close reason, which names the
+    field (`Expected `int`, got `str` - at `$.age``).
+
+    Attributes:
+        code (`int`): 1007.
+        message (`str`): What is wrong and where.
+        path (`str`): Where in the message: `"$"` for the message as a
+            whole, `"$.items[0].name"` for a field; `""` when the data is
+            not JSON at all.
+    """
+
+    def __init__(self, message: str, path: str = "$"):
+        """Make the error.
+
+        Args:
+            message: What is wrong and where.
+            path: Where in the message.
+        """
+        super().__init__(CloseCode.INVALID_PAYLOAD, message)
+        self.path = path
 
 
 class WebSocketDisconnect(StarletteWebSocketDisconnect):

@@ -6,12 +6,14 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from spangle import Api, cli
+from spangle._internal.client import client_source
 from tests.support.server import READY_TIMEOUT, ROOT, Server, _pump, free_port, stop
 
 
@@ -288,3 +290,30 @@ def test_urls_ts_refuses_two_views_with_one_name(
     assert cli.main(["urls-ts", "tests.apps.urls:api"]) == 2
     message = "several views are named tests.apps.urls.Index; rename them"
     assert capsys.readouterr().err == f"spangle: error: {message}\n"
+
+
+def test_client_js_prints_the_module(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["client-js"]) == 0
+    assert capsys.readouterr().out == client_source()
+
+
+def test_client_js_types_prints_its_declarations(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["client-js", "--types"]) == 0
+    assert "export declare class Room" in capsys.readouterr().out
+
+
+def test_client_js_out_writes_both_files(tmp_path: Path) -> None:
+    assert cli.main(["client-js", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "spangle.js").read_text() == client_source()
+    assert (tmp_path / "spangle.d.ts").read_text() == client_source(types=True)
+
+
+def test_client_js_into_an_unwritable_place_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert cli.main(["client-js", "--out", str(blocker / "sub")]) == 2
+    assert capsys.readouterr().err.startswith("spangle: error: cannot write to")

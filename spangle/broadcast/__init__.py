@@ -25,15 +25,20 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
+from typing import Any
 
-from spangle.broadcast._fanout import Box, Fanout, Mailbox
+from spangle.broadcast._fanout import Box, Fanout
 from spangle.broadcast._members import Member, Members
+from spangle.broadcast._rooms import Rooms
+from spangle.broadcast._upstream import SharedUpstream
 from spangle.broadcast.backends import BroadcastBackend, Message, backend_for_url
+from spangle.broadcast.backends.base import Presence
 from spangle.broadcast.errors import (
     BroadcastError,
     BroadcastUnavailable,
     SubscriberDropped,
 )
+from spangle.broadcast.subscription import Subscription
 from spangle.models.websocket import Connection
 
 __all__ = [
@@ -42,6 +47,7 @@ __all__ = [
     "BroadcastError",
     "BroadcastUnavailable",
     "Message",
+    "Presence",
     "SubscriberDropped",
     "Subscription",
 ]
@@ -57,15 +63,23 @@ class _Joined:
     walk at every full collection.
     """
 
-    __slots__ = ("_hub", "_channel", "_conn")
+    __slots__ = ("_hub", "_channel", "_conn", "_options")
 
-    def __init__(self, hub: Broadcast, channel: str, conn: Connection) -> None:
+    def __init__(
+        self,
+        hub: Broadcast,
+        channel: str,
+        conn: Connection,
+        options: dict[str, Any],
+    ) -> None:
         self._hub = hub
         self._channel = channel
         self._conn = conn
+        # An empty dict is not tracked by the collector; a plain join has none.
+        self._options = options
 
     async def __aenter__(self) -> None:
-        await self._hub.join(self._channel, self._conn)
+        await self._hub.join(self._channel, self._conn, **self._options)
 
     # duplicates: the signature every async context manager's exit has.
     async def __aexit__(
@@ -75,42 +89,6 @@ class _Joined:
         tb: TracebackType | None,
     ) -> None:
         await self._hub.leave(self._channel, self._conn)
-
-
-class Subscription(Mailbox):
-    """The messages of one channel for one consumer, in publication order.
-
-    Made by `Broadcast.subscribe`; iterate it with `async for`, from one task
-    at a time (it wakes a single waiting consumer). The iteration ends when
-    the Broadcast shuts down.
-
-    Attributes:
-        channel (`str`): The channel.
-    """
-
-    __slots__ = ("channel",)
-
-    def __init__(self, channel: str, limit: int) -> None:
-        super().__init__(limit)
-        self.channel = channel
-
-    def __aiter__(self) -> Subscription:
-        """Iterate over the messages."""
-        return self
-
-    async def __anext__(self) -> Message:
-        """Return the next message, waiting for it.
-
-        Raises:
-            SubscriberDropped: The consumer fell more than the queue size
-                behind; the messages it missed are lost.
-            StopAsyncIteration: The Broadcast shut down.
-        """
-        if await self.wait():
-            return self.take()
-        if self.dropped:
-            raise SubscriberDropped(self.channel, self.limit)
-        raise StopAsyncIteration
 
 
 class Broadcast:
@@ -136,6 +114,9 @@ class Broadcast:
         close_timeout (`float`): Seconds the 1013 close of a dropped
             connection may wait for the client to read.
         drain_timeout (`float`): Seconds `shutdown` lets queued messages go out.
+        history (`int`): Messages kept per channel, with ids (0: none).
+        presence_ttl (`float`): Seconds the members of a process that died
+            without leaving stay listed at most.
     """
 
     def __init__(
@@ -148,6 +129,8 @@ class Broadcast:
         sweep_interval: float = 1.0,
         close_timeout: float = 30.0,
         drain_timeout: float = 5.0,
+        history: int = 0,
+        presence_ttl: float = 10.0,
     ) -> None:
         """Configure the broadcast; nothing connects before `startup`.
 
@@ -160,21 +143,37 @@ class Broadcast:
             close_timeout: Seconds the 1013 close of a dropped connection
                 may take.
             drain_timeout: Seconds `shutdown` lets queued messages go out.
+            history: Keep the last `history` messages of every channel, each
+                with an id, for `history=` and `since=` (0: keep none).
+            presence_ttl: Seconds the members of a process that died without
+                leaving stay listed at most; its heartbeat renews them every
+                third of that.
 
         Raises:
-            ValueError: The URL scheme is unsupported or `queue_size` < 1.
+            ValueError: The URL scheme is unsupported, `queue_size` < 1, or
+                `history` is negative or above `queue_size`.
+            NotImplementedError: `history` is asked of a backend without it.
         """
         if queue_size < 1:
             raise ValueError(f"queue_size must be at least 1, got {queue_size}")
+        if not 0 <= history <= queue_size:
+            raise ValueError(
+                f"history must be from 0 to queue_size ({queue_size}), got {history}"
+            )
+        if not presence_ttl > 0:
+            raise ValueError(f"presence_ttl must be positive, got {presence_ttl}")
         self.url = url
         self.queue_size = queue_size
         self.dropped = 0
         self.sweep_interval = sweep_interval
         self.close_timeout = close_timeout
         self.drain_timeout = drain_timeout
+        self.history = history
+        self.presence_ttl = presence_ttl
         self._backend = backend or backend_for_url(url, prefix=prefix)
-        self._fanout = Fanout(self._backend, self._on_overflow)
-        self._members = Members(self._fanout, queue_size, close_timeout)
+        if history:
+            self._backend.keep_history(history)
+        self._make_fanouts()
         self._subscriptions: set[Subscription] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
@@ -191,10 +190,9 @@ class Broadcast:
         if self._started:
             return
         self.dropped = 0
-        self._fanout = Fanout(self._backend, self._on_overflow)
-        self._members = Members(self._fanout, self.queue_size, self.close_timeout)
+        self._make_fanouts()
         self._subscriptions = set()
-        await self._backend.connect(self._fanout.dispatch)
+        await self._backend.connect(self._deliver)
         self._started = True
         self._sweeper = asyncio.create_task(self._sweep(), name="spangle-broadcast")
 
@@ -213,7 +211,8 @@ class Broadcast:
             await asyncio.wait([self._sweeper])
         for subscription in self._subscriptions:
             subscription.close(discard=False)
-        pending = self._members.drain() | self._tasks
+        self._rooms.end_subscriptions()
+        pending = self._members.drain() | await self._rooms.close() | self._tasks
         if pending:
             _, late = await asyncio.wait(pending, timeout=self.drain_timeout)
             for task in late:
@@ -238,13 +237,19 @@ class Broadcast:
 
     # -- publishing and subscribing ----------------------------------------
 
-    async def publish(self, channel: str, message: Message) -> None:
+    async def publish(self, channel: str, message: Message) -> str | None:
         """Send a message to every subscriber of a channel, in every process.
+
+        With `history`, the message is kept (the last `history` of the
+        channel are) with an id greater than every earlier one of the channel.
 
         Args:
             channel: The channel name.
             message: `str` (joined connections get a text frame) or `bytes`
                 (a binary frame); subscribers get it with the same type.
+
+        Returns:
+            The message's id with `history`, else `None`.
 
         Raises:
             TypeError: The message is neither `str` nor `bytes`.
@@ -257,26 +262,43 @@ class Broadcast:
                 f"publish() takes str or bytes, not {type(message).__name__}"
             )
         self._check_started("publish()")
+        if self.history:
+            return await self._backend.append(channel, message)
         await self._backend.publish(channel, message)
+        return None
 
     @asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:
+    async def subscribe(
+        self, channel: str, *, history: int = 0, since: str | None = None
+    ) -> AsyncIterator[Subscription]:
         """Receive the messages of a channel while the block runs.
 
         Once the block is entered, every message published on the channel
         afterwards is received (with Redis: once Redis confirmed, which is
-        awaited for a bounded time).
+        awaited for a bounded time). With `history` or `since`, kept
+        messages come first, then the live ones, with no gap and no
+        duplicate between them; `sub.last_id` tells where to resume.
 
         Args:
             channel: The channel name.
+            history: Start with the last `history` kept messages.
+            since: Start with the kept messages after this id (`history` is
+                then ignored); `sub.missed` tells if some are lost.
 
         Yields:
             The subscription; iterate it with `async for`.
 
         Raises:
             RuntimeError: The broadcast is not started.
+            ValueError: `history` or `since` without `Broadcast(history=)`.
+            BroadcastUnavailable: The history cannot be read now.
         """
         self._check_started("subscribe()")
+        self._check_history(history, since)
+        if self.history:
+            async with self._rooms.subscription(channel, history, since) as sub:
+                yield sub
+            return
         subscription = Subscription(channel, self.queue_size)
         self._subscriptions.add(subscription)
         try:
@@ -287,26 +309,55 @@ class Broadcast:
             subscription.close(discard=True)
             await self._fanout.remove(channel, subscription)
 
-    async def join(self, channel: str, conn: Connection) -> None:
+    async def join(
+        self,
+        channel: str,
+        conn: Connection,
+        *,
+        meta: Any = None,
+        history: int = 0,
+        since: str | None = None,
+        events: bool = False,
+    ) -> None:
         """Send every message of a channel to an accepted connection.
 
-        Text messages become text frames, binary ones binary frames. The
-        connection leaves by itself when it closes: at once when a send to
-        it fails, else within `sweep_interval`. A publish sends to the
-        connection at once; only while a send to it has to wait (its client
-        reads slowly) are further messages queued, and a task sends them in
-        order. A connection joined to several channels has one queue for
-        them all. Joining a channel twice does nothing.
+        Plain (no option), text messages become text frames, binary ones
+        binary frames, and a publish sends to the connection at once; only
+        while a send to it has to wait (its client reads slowly) are further
+        messages queued, and a task sends them in order. With `history`,
+        `since` or `events`, every frame is a JSON object instead (a
+        `message` with its id, `missed`, `presence`, `join`, `leave`: see the
+        rooms guide), sent history first, then live, with no gap and no
+        duplicate. The connection leaves by itself when it closes: at once
+        when a send to it fails, else within `sweep_interval`. Joining a
+        channel twice does nothing.
 
         Args:
             channel: The channel name.
             conn: The connection, already accepted.
+            meta: Make the connection a member of the channel's presence,
+                described by this JSON object (a dict, dataclass or Struct).
+            history: Send the last `history` kept messages first.
+            since: Send the kept messages after this id first (`history` is
+                then ignored), preceded by a `missed` frame if some are lost.
+            events: Send the presence list, then every join and leave.
 
         Raises:
             RuntimeError: The broadcast is not started.
+            ValueError: `history` or `since` without `Broadcast(history=)`.
+            TypeError: `meta` is not a JSON object.
+            BroadcastUnavailable: Redis cannot be reached now.
+            WebSocketDisconnect: The client left during the history, or
+                could not take it fast enough (closed with 1013).
         """
         self._check_started("join()")
-        await self._members.join(channel, conn)
+        self._check_history(history, since)
+        if meta is None and not (history or since is not None or events):
+            await self._members.join(channel, conn)
+            return
+        await self._rooms.join(
+            channel, conn, meta=meta, history=history, since=since, events=events
+        )
 
     async def leave(self, channel: str, conn: Connection) -> None:
         """Stop sending a channel's messages to a connection.
@@ -320,9 +371,10 @@ class Broadcast:
             conn: The connection.
         """
         await self._members.leave(channel, conn)
+        await self._rooms.leave(channel, conn)
 
     def joined(
-        self, channel: str, conn: Connection
+        self, channel: str, conn: Connection, **options: Any
     ) -> AbstractAsyncContextManager[None]:
         """Join a channel for the duration of a block, then leave it.
 
@@ -332,11 +384,12 @@ class Broadcast:
         Args:
             channel: The channel name.
             conn: The connection, already accepted.
+            **options: `meta`, `history`, `since`, `events`, as for `join`.
 
         Returns:
             An async context manager; `async with hub.joined(channel, conn):`.
         """
-        return _Joined(self, channel, conn)
+        return _Joined(self, channel, conn, options)
 
     def subscriber_count(self, channel: str) -> int:
         """Count this process's subscribers of a channel.
@@ -347,9 +400,66 @@ class Broadcast:
         Returns:
             Its `subscribe()` iterators and joined connections here.
         """
-        return self._fanout.subscriber_count(channel)
+        return self._fanout.subscriber_count(channel) + self._rooms.subscriber_count(
+            channel
+        )
+
+    async def presence(self, channel: str) -> list[Presence]:
+        """List the members of a channel, in every process.
+
+        A member is a connection joined with `meta=`; it stops being one
+        when it leaves (or closes, within `sweep_interval`), or, when its
+        process died, within `presence_ttl` seconds.
+
+        Args:
+            channel: The channel name.
+
+        Returns:
+            The members, oldest join first, each with its id and meta.
+
+        Raises:
+            RuntimeError: The broadcast is not started.
+            BroadcastUnavailable: Redis cannot be reached now.
+        """
+        self._check_started("presence()")
+        return await self._rooms.presence(channel)
 
     # -- private -------------------------------------------------------------
+
+    def _make_fanouts(self) -> None:
+        users: dict[str, set[object]] = {}
+        plain = SharedUpstream(self._backend, users, "plain")
+        self._fanout = Fanout(plain, self._on_overflow)
+        self._members = Members(self._fanout, self.queue_size, self.close_timeout)
+        self._rooms = Rooms(
+            self._backend,
+            SharedUpstream(self._backend, users, "rooms"),
+            self.queue_size,
+            self.close_timeout,
+            self.presence_ttl,
+            self._count_drop,
+        )
+
+    def _deliver(
+        self, channel: str, message: Message, id: str | None = None, event: bool = False
+    ) -> None:
+        if event:
+            self._rooms.event(channel, str(message))
+            return
+        self._fanout.dispatch(channel, message)
+        self._rooms.deliver(channel, message, id)
+
+    def _count_drop(self) -> None:
+        self.dropped += 1
+
+    def _check_history(self, history: int, since: str | None) -> None:
+        if (history or since is not None) and not self.history:
+            raise ValueError(
+                "history= and since= need a Broadcast that keeps history: "
+                "Broadcast(url, history=N)"
+            )
+        if history < 0:
+            raise ValueError(f"history must be 0 or more, got {history}")
 
     def _check_started(self, call: str) -> None:
         if not self._started:
@@ -378,3 +488,7 @@ class Broadcast:
             # A periodic timer: Connection offers no close notification.
             await asyncio.sleep(self.sweep_interval)
             self._members.sweep()
+            try:
+                await self._rooms.sweep()
+            except Exception:  # never stop sweeping for one bad round
+                logger.exception("broadcast sweep failed; retrying")

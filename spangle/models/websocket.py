@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 from enum import Enum
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar, overload
 
 from multidict import MultiDict, MultiDictProxy
 
@@ -23,9 +23,12 @@ from spangle._internal.headers import parse_cookies
 from spangle._internal.query import parse_query
 from spangle._internal.scope_fields import UNSET, ScopeFields
 from spangle._internal.shutdown import is_shutdown_cancel, uncancel_current_task
+from spangle._internal.typed import decode_as, dumps
 from spangle.exceptions import CloseCode, WebSocketDisconnect, WebSocketError
 
 __all__ = ["Connection"]
+
+_T = TypeVar("_T")
 
 _UNSET = UNSET
 # A send into a socket whose peer vanished may complete without suspending
@@ -345,18 +348,41 @@ class Connection(ScopeFields):
             self._sends_left = _SENDS_PER_YIELD
             await asyncio.sleep(0)
 
-    async def receive_json(self) -> Any:
-        """Receive a message and decode it as JSON.
+    @overload
+    async def receive_json(self) -> Any: ...
+
+    @overload
+    async def receive_json(self, type: type[_T]) -> _T: ...
+
+    @overload
+    async def receive_json(self, type: object) -> Any: ...
+
+    async def receive_json(self, type: Any = None) -> Any:
+        """Receive a message and decode it as JSON, into a type if given.
+
+        With a `type`, the message is decoded and validated by msgspec (the
+        `spangle[msgspec]` extra) in one step: a msgspec `Struct`, a
+        dataclass, a `TypedDict` or any type msgspec understands
+        (`list[int]`). Unknown fields of an object are ignored.
+
+        Args:
+            type: What the message must be; `None` for any JSON value.
 
         Returns:
-            The decoded value.
+            The decoded value (an instance of `type` when given).
 
         Raises:
+            MessageValidationError: The message does not match `type`; its
+                message names the field. Uncaught, it closes the connection
+                with 1007 and that text as the reason.
             WebSocketError: The message is not valid JSON (1007).
             WebSocketDisconnect: The client has gone away.
             RuntimeError: The connection is not open.
+            ImportError: A `type` is given and msgspec is not installed.
         """
         data = await self.receive()
+        if type is not None:
+            return decode_as(data, type)
         try:
             return json.loads(data)
         except (ValueError, RecursionError):
@@ -365,6 +391,9 @@ class Connection(ScopeFields):
 
     async def send_json(self, obj: Any) -> None:
         """Send a value as JSON in a text frame.
+
+        Dataclasses and msgspec `Struct`s are written as objects, at any
+        depth.
 
         Args:
             obj: A JSON-serializable value.
@@ -375,10 +404,7 @@ class Connection(ScopeFields):
             WebSocketDisconnect: The client has gone away.
             RuntimeError: The connection is not open.
         """
-        text = json.dumps(
-            obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-        )
-        await self.send(text)
+        await self.send(dumps(obj))
 
     async def wait_closed(self, timeout: float | None = None) -> None:
         """Wait until a close that another task is sending has gone out.

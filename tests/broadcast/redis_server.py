@@ -16,14 +16,18 @@ READY_TIMEOUT = 10.0
 
 
 class RedisServer:
-    """A `redis-server` process without persistence, stoppable and restartable.
+    """A `redis-server` process, stoppable and restartable.
+
+    Without a `directory` it persists nothing; with one, it keeps an
+    append-only file there (`appendonly yes`), so a restart keeps its data.
 
     Attributes:
         port: Its port on 127.0.0.1 (kept across restarts).
     """
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, directory: str | None = None) -> None:
         self.port = port or free_port()
+        self.directory = directory
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -36,6 +40,9 @@ class RedisServer:
         binary = shutil.which("redis-server")
         if binary is None:  # pragma: no cover - CI installs it
             raise RuntimeError("redis-server is not installed (scripts/system-deps.sh)")
+        persistence = ["--appendonly", "no"]
+        if self.directory is not None:
+            persistence = ["--appendonly", "yes", "--dir", self.directory]
         self._process = subprocess.Popen(
             [
                 binary,
@@ -45,8 +52,7 @@ class RedisServer:
                 "127.0.0.1",
                 "--save",
                 "",
-                "--appendonly",
-                "no",
+                *persistence,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -77,6 +83,14 @@ class RedisServer:
         assert self._process is not None
         self._process.send_signal(signal.SIGCONT)
 
+    def restart(self) -> None:
+        """Stop it as an operator would (SIGTERM: it writes its data), start it."""
+        process, self._process = self._process, None
+        assert process is not None
+        process.terminate()
+        process.wait(10)
+        self.start()
+
     def kill(self) -> None:
         """Kill it at once (SIGKILL), as a crash would."""
         process, self._process = self._process, None
@@ -88,13 +102,16 @@ class RedisServer:
 
 
 @contextmanager
-def running_redis() -> Iterator[RedisServer]:
+def running_redis(directory: str | None = None) -> Iterator[RedisServer]:
     """Run a Redis server for the duration of the block.
+
+    Args:
+        directory: Where it keeps an append-only file; none by default.
 
     Yields:
         The running server; killed afterwards.
     """
-    server = RedisServer()
+    server = RedisServer(directory=directory)
     server.start()
     try:
         yield server

@@ -34,9 +34,15 @@ async def join_chat(browser: Browser, server: Server, nick: str) -> Page:
     context = await browser.new_context()
     page = await context.new_page()
     await page.goto(server.http_url + CHAT_PATH)
-    await page.locator("#nick").fill(nick)
+    await pick_nick(page, nick)
     await expect(page.locator("#status")).to_have_text("connected", timeout=TIMEOUT_MS)
     return page
+
+
+async def pick_nick(page: Page, nick: str) -> None:
+    """Type a nickname and join the room with it."""
+    await page.locator("#nick").fill(nick)
+    await page.locator("#join").click()
 
 
 async def say(page: Page, text: str) -> None:
@@ -65,8 +71,9 @@ async def test_a_page_from_another_origin_is_refused(
     browser: Browser, chat_server: Server, foreign_server: Server
 ) -> None:
     chat = await browser.new_page()
+    await chat.goto(chat_server.http_url + CHAT_PATH)
     async with chat.expect_websocket(timeout=TIMEOUT_MS) as opened:
-        await chat.goto(chat_server.http_url + CHAT_PATH)
+        await pick_nick(chat, "carol")
     # The chat page's own socket URL: the very endpoint the attacker targets.
     target = (await opened.value).url
     await expect(chat.locator("#status")).to_have_text("connected", timeout=TIMEOUT_MS)

@@ -23,7 +23,7 @@ APP = "examples.chat.app:api"
 WAIT = 10.0
 MAX_POSTS = 20_000
 DROPPED = "dropped WebSocket /ws/chat"
-POST = json.dumps({"nick": "slow", "text": "x" * 500})
+POST = json.dumps({"text": "x" * 500})
 
 
 async def feed_until_dropped(
@@ -53,11 +53,11 @@ async def test_a_chat_client_that_stops_reading_is_dropped_without_a_traceback()
     None
 ):
     with run_server(APP, server="spangle") as server:
-        url = server.ws_url + "/ws/chat"
+        url = server.ws_url + "/ws/chat?nick="
         async with (
-            connect(url) as fast,
+            connect(url + "fast") as fast,
             connect(
-                url,
+                url + "slow",
                 sock=small_window_socket(server.port),
                 max_queue=1,
                 compression=None,

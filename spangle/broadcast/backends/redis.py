@@ -15,6 +15,8 @@ from typing import Any
 
 from spangle._internal.extras import missing_extra
 
+# duplicates: the guard of every optional extra: import, else say which
+# extra to install.
 try:
     from redis.asyncio import Redis
     from redis.asyncio.client import PubSub
@@ -25,7 +27,16 @@ try:
 except ImportError as error:
     raise missing_extra("Broadcast on Redis", "redis", error) from error
 
-from spangle.broadcast.backends.base import BroadcastBackend, Deliver, Message
+from spangle.broadcast.backends._redis_store import EVENT, WITH_ID, Presence, Streams
+from spangle.broadcast.backends.base import (
+    BroadcastBackend,
+    Deliver,
+    Entry,
+    History,
+    MemberRecord,
+    Message,
+    id_key,
+)
 from spangle.broadcast.errors import BroadcastUnavailable
 
 __all__ = ["RedisBackend"]
@@ -79,19 +90,25 @@ def decode(payload: bytes) -> Message | None:
 class _Upstream:
     """One Redis channel this process wants."""
 
-    __slots__ = ("channel", "ready", "pending")
+    __slots__ = ("channel", "ready", "pending", "cursor", "seen")
 
     def __init__(self, channel: str) -> None:
         self.channel = channel
         self.ready = asyncio.Event()
         self.pending = 0
+        # With history: where a catch-up after an outage starts (the newest
+        # id known), and the newest id delivered (older ones are duplicates).
+        self.cursor: tuple[int, int] | None = None
+        self.seen = (0, 0)
 
 
 class RedisBackend(BroadcastBackend):
     """Carry messages through Redis pub/sub (`redis://host:port/db`).
 
-    Messages published while Redis is down are not stored: Redis pub/sub has
-    no history, so a subscriber misses what was published during an outage.
+    Without history, messages published while a process is disconnected
+    from Redis are lost for it: pub/sub keeps nothing. With history
+    (`keep_history`), each message is also added to a Redis Stream, and a
+    process that reconnects reads what it missed from there, in order.
 
     Attributes:
         url (`str`): The Redis URL.
@@ -129,6 +146,8 @@ class RedisBackend(BroadcastBackend):
         self._deliver: Deliver | None = None
         self._reader: asyncio.Task[None] | None = None
         self._up = asyncio.Event()
+        self._streams = Streams(self._prefix)
+        self._presence = Presence(self._prefix)
 
     async def connect(self, deliver: Deliver) -> None:
         """Connect, waiting up to the timeout; keep trying in the background.
@@ -176,15 +195,11 @@ class RedisBackend(BroadcastBackend):
             BroadcastUnavailable: Redis did not take the message in time.
             RuntimeError: The backend is not connected.
         """
-        if self._client is None:
-            raise RuntimeError("the Redis backend is not connected")
         payload = encode(message)
         try:
-            await self._client.publish(self._key(channel), payload)
+            await self._connected().publish(self._key(channel), payload)
         except _DOWN as exc:
-            raise BroadcastUnavailable(
-                f"cannot publish to Redis at {self.url}: {exc or type(exc).__name__}"
-            ) from exc
+            raise self._unavailable("publish to", exc) from exc
 
     async def subscribe(self, channel: str) -> None:
         """Subscribe once per channel; wait (bounded) until Redis confirms.
@@ -217,10 +232,202 @@ class RedisBackend(BroadcastBackend):
             upstream.ready.set()  # release anyone still waiting for it
             await self._command(upstream, "unsubscribe", key)
 
+    # -- history -----------------------------------------------------------
+
+    def keep_history(self, size: int) -> None:
+        """Keep the last `size` messages of every channel in a Redis Stream.
+
+        Args:
+            size: Entries kept per channel (`XADD ... MAXLEN size`).
+        """
+        self._streams.size = size
+
+    async def append(self, channel: str, message: Message) -> str:
+        """Add the message to the channel's stream and publish it with its id.
+
+        Both happen in one Lua script: ids are delivered in their order.
+
+        Args:
+            channel: The channel name.
+            message: The message.
+
+        Returns:
+            The stream entry id.
+
+        Raises:
+            BroadcastUnavailable: Redis did not take the message in time.
+            RuntimeError: The backend is not connected.
+        """
+        payload = encode(message)
+        client = self._connected()
+        try:
+            return await self._streams.append(
+                client, channel, self._key(channel), payload
+            )
+        except _DOWN as exc:
+            raise self._unavailable("publish to", exc) from exc
+
+    async def read(self, channel: str, since: str | None, count: int) -> History:
+        """Read a channel's stream.
+
+        Args:
+            channel: The channel name.
+            since: Return the entries after this id.
+            count: Without `since`, return the last `count` entries.
+
+        Returns:
+            The messages, oldest first; `missed` is exact on Redis 7 and
+            later (`max-deleted-entry-id`).
+
+        Raises:
+            BroadcastUnavailable: Redis did not answer in time.
+        """
+        client = self._connected()
+        streams = self._streams
+        try:
+            if since is None:
+                raw = await streams.last(client, channel, count)
+                missed = False
+            else:
+                missed = await streams.missed(client, channel, since)
+                start = since if id_key(since) is not None else "0-0"
+                raw = await streams.after(client, channel, start.encode("ascii"))
+        except _DOWN as exc:
+            raise self._unavailable("read the history from", exc) from exc
+        entries = []
+        for raw_id, fields in raw:
+            message = decode(fields.get(b"m", b""))
+            if message is not None:
+                entries.append(Entry(raw_id.decode("ascii"), message))
+        return History(entries, missed)
+
+    # -- presence ----------------------------------------------------------
+
+    async def announce(self, channel: str, event: str) -> None:
+        """Publish a presence event on the channel.
+
+        Args:
+            channel: The channel name.
+            event: The event as JSON text.
+
+        Raises:
+            BroadcastUnavailable: Redis did not take it in time.
+        """
+        try:
+            await self._connected().publish(
+                self._key(channel), EVENT + event.encode("utf-8")
+            )
+        except _DOWN as exc:
+            raise self._unavailable("publish to", exc) from exc
+
+    # duplicates: documented as in `BroadcastBackend`, whose code only refuses.
+    async def enter(self, channel: str, meta: str, ttl: float) -> str:
+        """Record a member in the channel's presence hash.
+
+        Args:
+            channel: The channel name.
+            meta: The member's meta as JSON text.
+            ttl: Seconds this process's members outlive its last `refresh`.
+
+        Returns:
+            The member id.
+
+        Raises:
+            BroadcastUnavailable: Redis did not take it in time (the member
+                is recorded by the next successful `refresh`).
+        """
+        member, value = self._presence.add(channel, meta, ttl)
+        try:
+            await self._presence.store(self._connected(), channel, member, value)
+        except _DOWN as exc:
+            raise self._unavailable("record presence in", exc) from exc
+        return member
+
+    async def exit(self, channel: str, member: str) -> bool:
+        """Remove a member from the channel's presence hash.
+
+        When Redis is unreachable, the next `refresh` removes it.
+
+        Args:
+            channel: The channel name.
+            member: The member id.
+
+        Returns:
+            Whether this process had recorded it.
+        """
+        if not self._presence.remove(channel, member):
+            return False
+        with contextlib.suppress(*_DOWN):
+            await self._presence.delete(self._connected(), channel, member)
+        return True
+
+    async def members(self, channel: str) -> list[MemberRecord]:
+        """List the members of live processes.
+
+        Args:
+            channel: The channel name.
+
+        Returns:
+            The members, oldest join first.
+
+        Raises:
+            BroadcastUnavailable: Redis did not answer in time.
+        """
+        try:
+            return await self._presence.members(self._connected(), channel)
+        except _DOWN as exc:
+            raise self._unavailable("read presence from", exc) from exc
+
+    async def refresh(self, ttl: float) -> list[tuple[str, MemberRecord]]:
+        """Renew this process's liveness key; record again what Redis lost.
+
+        Args:
+            ttl: Seconds the key lives.
+
+        Returns:
+            The members recorded again.
+
+        Raises:
+            BroadcastUnavailable: Redis did not answer in time.
+        """
+        # duplicates: each presence call names what failed in its
+        # BroadcastUnavailable; the calls differ.
+        try:
+            return await self._presence.refresh(self._connected(), ttl)
+        except _DOWN as exc:
+            raise self._unavailable("refresh presence in", exc) from exc
+
+    async def expire(self, channel: str) -> list[MemberRecord]:
+        """Remove the members of processes whose liveness key expired.
+
+        Args:
+            channel: The channel name.
+
+        Returns:
+            The members this call removed.
+
+        Raises:
+            BroadcastUnavailable: Redis did not answer in time.
+        """
+        try:
+            return await self._presence.expire(self._connected(), channel)
+        except _DOWN as exc:
+            raise self._unavailable("expire presence in", exc) from exc
+
     # -- private ----------------------------------------------------------
 
     def _key(self, channel: str) -> bytes:
         return self._prefix + channel.encode("utf-8")
+
+    def _connected(self) -> Redis:
+        if self._client is None:
+            raise RuntimeError("the Redis backend is not connected")
+        return self._client
+
+    def _unavailable(self, what: str, exc: BaseException) -> BroadcastUnavailable:
+        return BroadcastUnavailable(
+            f"cannot {what} Redis at {self.url}: {exc or type(exc).__name__}"
+        )
 
     async def _command(self, upstream: _Upstream, command: str, key: bytes) -> None:
         pubsub = self._pubsub
@@ -311,12 +518,22 @@ class RedisBackend(BroadcastBackend):
             if kind == "message":
                 self._on_message(message["channel"], message["data"])
             elif kind == "subscribe":
-                self._on_confirmed(message["channel"])
+                await self._on_confirmed(message["channel"])
 
     def _on_message(self, key: bytes, payload: bytes) -> None:
         upstream = self._wanted.get(key)
         if upstream is None or self._deliver is None:
             return  # a late message of a channel we just left
+        tag = payload[:1]
+        if tag == WITH_ID:
+            raw_id, _, payload = payload[1:].partition(b" ")
+            self._on_entry(upstream, raw_id, payload)
+            return
+        if tag == EVENT:
+            self._deliver(
+                upstream.channel, payload[1:].decode("utf-8", "replace"), None, True
+            )
+            return
         message = decode(payload)
         if message is None:
             logger.warning(
@@ -326,12 +543,42 @@ class RedisBackend(BroadcastBackend):
             return
         self._deliver(upstream.channel, message)
 
-    def _on_confirmed(self, key: bytes) -> None:
+    def _on_entry(self, upstream: _Upstream, raw_id: bytes, payload: bytes) -> None:
+        id = raw_id.decode("ascii", "replace")
+        key = id_key(id)
+        if key is None or key <= upstream.seen:
+            return  # already delivered: caught up from the stream, then live
+        upstream.seen = key
+        if upstream.cursor is None or key > upstream.cursor:
+            upstream.cursor = key
+        message = decode(payload)
+        if message is not None and self._deliver is not None:
+            self._deliver(upstream.channel, message, id)
+
+    async def _on_confirmed(self, key: bytes) -> None:
         upstream = self._wanted.get(key)
-        if upstream is not None:
-            upstream.pending -= 1
-            if upstream.pending <= 0:
-                upstream.ready.set()
+        if upstream is None:
+            return
+        if self._streams.size:
+            await self._catch_up(upstream)
+        upstream.pending -= 1
+        if upstream.pending <= 0:
+            upstream.ready.set()
+
+    async def _catch_up(self, upstream: _Upstream) -> None:
+        # Runs once Redis confirmed the subscription, before reading on:
+        # what the stream holds past the cursor was published while this
+        # process was not subscribed. Live copies of it are skipped by id.
+        client = self._connected()
+        if upstream.cursor is None:  # a new subscription: start from now
+            newest = await self._streams.last(client, upstream.channel, 1)
+            upstream.cursor = id_key(newest[0][0].decode("ascii")) if newest else (0, 0)
+            return
+        cursor = "{}-{}".format(*upstream.cursor).encode("ascii")
+        for raw_id, fields in await self._streams.after(
+            client, upstream.channel, cursor
+        ):
+            self._on_entry(upstream, raw_id, fields.get(b"m", b""))
 
 
 async def _quietly_close(pubsub: PubSub) -> None:

@@ -10,8 +10,14 @@ from spangle.broadcast.backends.memory import MemoryBackend
 
 async def test_a_message_reaches_the_deliver_function_before_publish_returns() -> None:
     got: list[tuple[str, Message]] = []
+
+    def deliver(
+        channel: str, message: Message, id: str | None = None, event: bool = False
+    ) -> None:
+        got.append((channel, message))
+
     backend = MemoryBackend()
-    await backend.connect(lambda channel, message: got.append((channel, message)))
+    await backend.connect(deliver)
     await backend.publish("room", b"\x00")
     assert got == [("room", b"\x00")]
 
@@ -23,7 +29,17 @@ async def test_publishing_on_an_unconnected_backend_is_an_error() -> None:
 
 async def test_publishing_after_disconnect_is_an_error() -> None:
     backend = MemoryBackend()
-    await backend.connect(lambda channel, message: None)
+    await backend.connect(_ignore)
     await backend.disconnect()
     with pytest.raises(RuntimeError, match="not connected"):
         await backend.publish("room", "hi")
+
+
+async def test_exit_of_a_member_never_entered_is_false() -> None:
+    assert await MemoryBackend().exit("room", "nobody") is False
+
+
+def _ignore(
+    channel: str, message: Message, id: str | None = None, event: bool = False
+) -> None:
+    pass
