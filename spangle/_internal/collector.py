@@ -120,11 +120,14 @@ class CollectorPolicy:
 
     def thaw(self) -> None:
         """Collect everything once, frozen objects included, and freeze again."""
-        self._thaw_scheduled = False
+        # Still "scheduled" while it runs: the callback must not take this
+        # collection for one that calls for another thaw.
+        self._thaw_scheduled = True
         gc.unfreeze()
         gc.collect()
         gc.freeze()
         self._rebase(gc.get_freeze_count(), thawed=True)
+        self._thaw_scheduled = False
 
     def _rebase(self, frozen: int, *, thawed: bool = False) -> None:
         self._baseline = frozen
