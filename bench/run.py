@@ -342,7 +342,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--steps",
-        help="fan-out: comma-separated client counts (default: 250 to 12,000)",
+        help="fan-out: comma-separated client counts (default: 500 to 12,000)",
     )
     parser.add_argument("--rounds", type=int, help="fan-out: rounds (default 3)")
     parser.add_argument(

@@ -187,14 +187,22 @@ class Api(Registrar):
             send: The ASGI send callable.
         """
         compiled = self._compiled or self._build()
+        # PERF: no frame of our own between the server and the pipeline:
+        # each one is held by every idle WebSocket.
+        serving = (
+            self._pipeline(compiled, scope, receive, send)
+            if compiled.middleware is None
+            else compiled.middleware(scope, receive, send)
+        )
+        if api_ctx.get(None) is self:
+            # PERF: `spangle run` makes its Api current in the context every
+            # connection's task copies: no token, and no new context
+            # mapping held by each idle WebSocket, per call.
+            await serving
+            return
         token = api_ctx.set(self)
         try:
-            if compiled.middleware is None:
-                # PERF: no frame of our own between the server and the
-                # pipeline: each one is held by every idle WebSocket.
-                await self._pipeline(compiled, scope, receive, send)
-            else:
-                await compiled.middleware(scope, receive, send)
+            await serving
         finally:
             api_ctx.reset(token)
 

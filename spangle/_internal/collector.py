@@ -21,8 +21,9 @@ opened), the loop makes one full collection of everything (`gc.unfreeze()`,
 ordinary full collection, but it comes once per turnover of the frozen set
 rather than every few thousand new connections; while connections only
 open nothing has died, and the policy just takes the new size as its
-baseline (up to `thaw_ratio ** 3` times the size after the last thaw, where
-it thaws anyway: garbage made only of cycles dies unseen). Collections of
+baseline (up to `thaw_ratio ** 3` times the size after the last thaw, and
+at least a million objects, where it thaws anyway: garbage made only of
+cycles dies unseen). Collections of
 the young generations are made rarer (`threshold`): a connection's objects
 come in bursts as it opens.
 """
@@ -42,6 +43,9 @@ DEFAULT_THRESHOLD = (10_000, 10, 10)
 DEFAULT_THAW_RATIO = 2.0
 # Below this many frozen objects a thaw is not worth its walk.
 _SMALLEST_BASELINE = 10_000
+# The least size at which a thaw comes whatever died: about as many objects
+# as 15,000 open connections hold, some 100 MiB.
+_SMALLEST_CEILING = 1_000_000
 
 
 class CollectorPolicy:
@@ -120,11 +124,14 @@ class CollectorPolicy:
 
     def thaw(self) -> None:
         """Collect everything once, frozen objects included, and freeze again."""
-        self._thaw_scheduled = False
+        # Still "scheduled" while it runs: the callback must not take this
+        # collection for one that calls for another thaw.
+        self._thaw_scheduled = True
         gc.unfreeze()
         gc.collect()
         gc.freeze()
         self._rebase(gc.get_freeze_count(), thawed=True)
+        self._thaw_scheduled = False
 
     def _rebase(self, frozen: int, *, thawed: bool = False) -> None:
         self._baseline = frozen
@@ -132,7 +139,7 @@ class CollectorPolicy:
         if thawed:
             # Garbage made only of cycles frees nothing by reference counting
             # and looks like growth: thaw at this size whatever died.
-            self._ceiling = max(frozen, _SMALLEST_BASELINE) * self.thaw_ratio**3
+            self._ceiling = max(frozen * self.thaw_ratio**3, _SMALLEST_CEILING)
 
     def after_collection(self, phase: str, info: dict[str, Any]) -> None:
         """Freeze the survivors of a collection; plan a thaw (`gc.callbacks`).

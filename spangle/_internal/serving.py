@@ -25,10 +25,14 @@ from uvicorn.supervisors import ChangeReload, multiprocess
 
 from spangle._internal.collector import CollectorPolicy
 from spangle._internal.pipelines.websocket import close_every_connection
+from spangle.api import Api
+from spangle.component import api_ctx
 from spangle.exceptions import CloseCode
 
 # How often the shutdown looks for WebSocket sockets still closing.
 _POLL_SECONDS = 0.05
+# How many middleware layers uvicorn may wrap around the app, at most.
+_WRAPPERS = 4
 
 
 def log_config(level: str) -> dict[str, Any]:
@@ -84,6 +88,11 @@ class Server(uvicorn.Server):
         Args:
             sockets: The listening sockets, as uvicorn passes them.
         """
+        served = _served_api(self.config.loaded_app)
+        if served is not None:
+            # The server's connections and the lifespan run in copies of
+            # this task's context: the Api is current in each from the start.
+            api_ctx.set(served)
         await super().startup(sockets)
         collector = getattr(self.config, "collector", None)
         if collector is not None and not self.should_exit:
@@ -114,6 +123,15 @@ class Server(uvicorn.Server):
         if not isinstance(kind, type):
             return []
         return [c for c in self.server_state.connections if isinstance(c, kind)]
+
+
+def _served_api(app: Any) -> Api | None:
+    """Find the Api inside uvicorn's wrappers (proxy headers, message logs)."""
+    for _ in range(_WRAPPERS):
+        if isinstance(app, Api):
+            return app
+        app = getattr(app, "app", None)
+    return None
 
 
 class Process(multiprocess.Process):

@@ -108,6 +108,21 @@ async def test_cycles_frozen_then_dropped_are_freed_after_a_turnover(
     assert policy.thaws > 1
 
 
+async def test_a_thaw_does_not_call_for_another(policy: CountedPolicy) -> None:
+    policy.install(asyncio.get_running_loop())
+    population = [connection() for _ in range(MANY // 4)]
+    for _ in range(10):
+        if policy.thaws > 1:
+            break
+        population = [connection() for _ in range(MANY // 4)]
+        await turn()
+    thaws = policy.thaws
+    for _ in range(5):
+        await turn()
+    assert policy.thaws == thaws
+    assert population
+
+
 async def test_without_freeze_only_the_thresholds_change() -> None:
     threshold = gc.get_threshold()
     policy = CollectorPolicy(freeze=False, threshold=(5000, 20, 20))

@@ -189,3 +189,17 @@ def test_spangle_run_applies_its_collector_policy_after_startup(
         found = httpx.get(s.http_url + "/gc", timeout=TIMEOUT).json()
     assert found["threshold"] == threshold
     assert (found["frozen"] > 0) is frozen
+
+
+async def test_spangle_run_holds_no_context_token_per_open_connection() -> None:
+    with run_server("tests.apps.collector:api", server="spangle") as s:
+        url = f"ws://127.0.0.1:{s.port}/idle"
+        clients = [await connect(url, open_timeout=TIMEOUT) for _ in range(20)]
+        try:
+            for client in clients:
+                assert await asyncio.wait_for(client.recv(), TIMEOUT) == "ready"
+            found = httpx.get(s.http_url + "/tokens", timeout=TIMEOUT).json()
+        finally:
+            for client in clients:
+                await client.close()
+    assert found["tokens"] < 5
