@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from spangle._internal.typed import dumps
-from spangle.broadcast._fanout import Fanout, Mailbox
+from spangle.broadcast._fanout import Box, Fanout
 from spangle.broadcast._frames import (
     member_event,
     message_frame,
@@ -407,7 +407,7 @@ class Rooms:
         del self._rooms[channel]
         await self._upstream.unsubscribe(channel)
 
-    def _overflow(self, box: Mailbox, channel: str, empty: list[str]) -> None:
+    def _overflow(self, box: Box, channel: str, empty: list[str]) -> None:
         self._on_drop()
         if isinstance(box, Member):
             self._members.evict(box, channel.removesuffix(_EVENTS), empty)
