@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -48,6 +49,18 @@ async def test_subscriptions_end_after_their_queued_messages_at_shutdown() -> No
         await hub.publish("room", "last")
         await hub.shutdown()
         assert [message async for message in sub] == ["last"]
+
+
+async def test_a_consumer_waiting_at_shutdown_stops_iterating() -> None:
+    hub = Broadcast()
+    await hub.startup()
+    async with hub.subscribe("room") as sub:
+        waiting = asyncio.ensure_future(anext(sub))
+        await asyncio.sleep(0)  # let it reach its wait
+        assert not waiting.done()
+        await hub.shutdown()
+        with pytest.raises(StopAsyncIteration):
+            await asyncio.wait_for(waiting, 5)
 
 
 async def _fall_behind(hub: Broadcast, slow: object, fast: object) -> None:

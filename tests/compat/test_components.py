@@ -92,3 +92,10 @@ def test_components_cache_returns_instances_by_class() -> None:
         assert use_component(Another, api=Api(static_dir=None)) is fake
     finally:
         component_ctx.reset(token)
+
+
+def test_components_cache_is_a_mapping_of_classes_to_instances() -> None:
+    fake = Another()
+    cache = ComponentsCache({Another: fake})
+    assert dict(cache) == {Another: fake}
+    assert len(cache) == 1
