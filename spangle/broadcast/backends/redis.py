@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from spangle._internal.extras import missing_extra
@@ -196,10 +197,8 @@ class RedisBackend(BroadcastBackend):
             RuntimeError: The backend is not connected.
         """
         payload = encode(message)
-        try:
+        with self._reaching("publish to"):
             await self._connected().publish(self._key(channel), payload)
-        except _DOWN as exc:
-            raise self._unavailable("publish to", exc) from exc
 
     async def subscribe(self, channel: str) -> None:
         """Subscribe once per channel; wait (bounded) until Redis confirms.
@@ -260,12 +259,10 @@ class RedisBackend(BroadcastBackend):
         """
         payload = encode(message)
         client = self._connected()
-        try:
+        with self._reaching("publish to"):
             return await self._streams.append(
                 client, channel, self._key(channel), payload
             )
-        except _DOWN as exc:
-            raise self._unavailable("publish to", exc) from exc
 
     async def read(self, channel: str, since: str | None, count: int) -> History:
         """Read a channel's stream.
@@ -284,7 +281,7 @@ class RedisBackend(BroadcastBackend):
         """
         client = self._connected()
         streams = self._streams
-        try:
+        with self._reaching("read the history from"):
             if since is None:
                 raw = await streams.last(client, channel, count)
                 missed = False
@@ -292,8 +289,6 @@ class RedisBackend(BroadcastBackend):
                 missed = await streams.missed(client, channel, since)
                 start = since if id_key(since) is not None else "0-0"
                 raw = await streams.after(client, channel, start.encode("ascii"))
-        except _DOWN as exc:
-            raise self._unavailable("read the history from", exc) from exc
         entries = []
         for raw_id, fields in raw:
             message = decode(fields.get(b"m", b""))
@@ -313,12 +308,10 @@ class RedisBackend(BroadcastBackend):
         Raises:
             BroadcastUnavailable: Redis did not take it in time.
         """
-        try:
+        with self._reaching("publish to"):
             await self._connected().publish(
                 self._key(channel), EVENT + event.encode("utf-8")
             )
-        except _DOWN as exc:
-            raise self._unavailable("publish to", exc) from exc
 
     # duplicates: documented as in `BroadcastBackend`, whose code only refuses.
     async def enter(self, channel: str, meta: str, ttl: float) -> str:
@@ -337,10 +330,8 @@ class RedisBackend(BroadcastBackend):
                 is recorded by the next successful `refresh`).
         """
         member, value = self._presence.add(channel, meta, ttl)
-        try:
+        with self._reaching("record presence in"):
             await self._presence.store(self._connected(), channel, member, value)
-        except _DOWN as exc:
-            raise self._unavailable("record presence in", exc) from exc
         return member
 
     async def exit(self, channel: str, member: str) -> bool:
@@ -373,10 +364,8 @@ class RedisBackend(BroadcastBackend):
         Raises:
             BroadcastUnavailable: Redis did not answer in time.
         """
-        try:
+        with self._reaching("read presence from"):
             return await self._presence.members(self._connected(), channel)
-        except _DOWN as exc:
-            raise self._unavailable("read presence from", exc) from exc
 
     async def refresh(self, ttl: float) -> list[tuple[str, MemberRecord]]:
         """Renew this process's liveness key; record again what Redis lost.
@@ -390,12 +379,8 @@ class RedisBackend(BroadcastBackend):
         Raises:
             BroadcastUnavailable: Redis did not answer in time.
         """
-        # duplicates: each presence call names what failed in its
-        # BroadcastUnavailable; the calls differ.
-        try:
+        with self._reaching("refresh presence in"):
             return await self._presence.refresh(self._connected(), ttl)
-        except _DOWN as exc:
-            raise self._unavailable("refresh presence in", exc) from exc
 
     async def expire(self, channel: str) -> list[MemberRecord]:
         """Remove the members of processes whose liveness key expired.
@@ -409,10 +394,8 @@ class RedisBackend(BroadcastBackend):
         Raises:
             BroadcastUnavailable: Redis did not answer in time.
         """
-        try:
+        with self._reaching("expire presence in"):
             return await self._presence.expire(self._connected(), channel)
-        except _DOWN as exc:
-            raise self._unavailable("expire presence in", exc) from exc
 
     # -- private ----------------------------------------------------------
 
@@ -424,10 +407,19 @@ class RedisBackend(BroadcastBackend):
             raise RuntimeError("the Redis backend is not connected")
         return self._client
 
-    def _unavailable(self, what: str, exc: BaseException) -> BroadcastUnavailable:
-        return BroadcastUnavailable(
-            f"cannot {what} Redis at {self.url}: {exc or type(exc).__name__}"
-        )
+    @contextlib.contextmanager
+    def _reaching(self, what: str) -> Iterator[None]:
+        """Turn a lost or slow Redis inside the block into `BroadcastUnavailable`.
+
+        Args:
+            what: What the block does, for the message ("publish to").
+        """
+        try:
+            yield
+        except _DOWN as exc:
+            raise BroadcastUnavailable(
+                f"cannot {what} Redis at {self.url}: {exc or type(exc).__name__}"
+            ) from exc
 
     async def _command(self, upstream: _Upstream, command: str, key: bytes) -> None:
         pubsub = self._pubsub
