@@ -344,7 +344,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--steps",
         help="fan-out: comma-separated client counts (default: 500 to 12,000)",
     )
-    parser.add_argument("--rounds", type=int, help="fan-out: rounds (default 3)")
+    parser.add_argument("--rounds", type=int, help="fan-out: rounds (default 5)")
     parser.add_argument(
         "--rows",
         help="fan-out: comma-separated subset of " + ",".join(ROWS) + " (default all)",

@@ -2,8 +2,8 @@
 
 A fan-out run is a list of steps; its score is the largest client count
 whose broadcasts all arrived with a 95th-percentile round trip within the
-bound. A row's figures are medians over its rounds; its ratios compare
-them with raw ASGI's medians.
+bound, before two steps in a row missed it. A row's figures are medians
+over its rounds; its ratios compare them with raw ASGI's medians.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from statistics import median
 from typing import Any
 
 BASELINE = "raw"
+#: Bad steps in a row that end a fan-out run (the load stops there too).
+BAD_IN_A_ROW = 2
 SUBJECT = "broadcast"
 #: The client count at which round trips and CPU are compared.
 FIXED_CLIENTS = 2500
@@ -32,21 +34,31 @@ def good(step: Step, bound_ms: float) -> bool:
 
 
 def score(run: Run, bound_ms: float) -> int:
-    """Return the largest client count of the run's first good steps.
+    """Return the largest client count of a good step before the run ended.
+
+    The run ends at a step that failed (clients could not connect) or at
+    the second of `BAD_IN_A_ROW` bad steps in a row: one step over the
+    bound among good ones is the round trips' noise (a step's p95 moves by
+    a fifth between neighbours), not the row's limit.
 
     Args:
         run: The steps, in increasing client counts.
         bound_ms: The 95th-percentile bound.
 
     Returns:
-        The clients of the last good step before the first bad one; 0 when
-        the first step is already bad.
+        The clients of the last good step; 0 when none is good.
     """
     best = 0
+    bad = 0
     for step in run:
-        if not good(step, bound_ms):
+        if "error" in step:
             break
-        best = step["clients"]
+        if good(step, bound_ms):
+            best, bad = step["clients"], 0
+            continue
+        bad += 1
+        if bad == BAD_IN_A_ROW:
+            break
     return best
 
 

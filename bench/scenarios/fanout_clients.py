@@ -13,6 +13,7 @@ process on the machine. When stdin closes, it closes its sockets and ends.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import resource
@@ -119,6 +120,9 @@ async def _work() -> None:
                     tally, command["urls"], command["first"], command["open"]
                 )
                 answer: dict[str, Any] = {"clients": tally.open, "closed": tally.closed}
+                # The clients' own collector must not walk thousands of open
+                # connections in the middle of a timed broadcast.
+                gc.freeze()
             except Exception as exc:  # noqa: BLE001 - reported to the parent
                 answer = {"error": f"{type(exc).__name__}: {exc}"}
             os.write(1, f"J {json.dumps(answer)}\n".encode())

@@ -70,16 +70,20 @@ class _Joined:
         hub: Broadcast,
         channel: str,
         conn: Connection,
-        options: dict[str, Any],
+        options: dict[str, Any] | None,
     ) -> None:
         self._hub = hub
         self._channel = channel
         self._conn = conn
-        # An empty dict is not tracked by the collector; a plain join has none.
+        # None for a plain join: an empty dict kept would be 64 bytes each.
         self._options = options
 
     async def __aenter__(self) -> None:
-        await self._hub.join(self._channel, self._conn, **self._options)
+        options = self._options
+        if options is None:
+            await self._hub.join(self._channel, self._conn)
+        else:
+            await self._hub.join(self._channel, self._conn, **options)
 
     # duplicates: the signature every async context manager's exit has.
     async def __aexit__(
@@ -389,7 +393,7 @@ class Broadcast:
         Returns:
             An async context manager; `async with hub.joined(channel, conn):`.
         """
-        return _Joined(self, channel, conn, options)
+        return _Joined(self, channel, conn, options or None)
 
     def subscriber_count(self, channel: str) -> int:
         """Count this process's subscribers of a channel.

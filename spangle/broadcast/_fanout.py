@@ -201,7 +201,7 @@ _NOBODY = Box()
 class Fanout:
     """Channel → local mailboxes; subscribes upstream once per channel."""
 
-    __slots__ = ("_backend", "_channels", "_on_overflow")
+    __slots__ = ("_backend", "_channels", "_alone", "_on_overflow")
 
     def __init__(
         self,
@@ -219,6 +219,9 @@ class Fanout:
         """
         self._backend = backend
         self._channels: dict[str, dict[Box, None]] = {}
+        # `(channel,)` once per channel, shared by every subscriber that has
+        # only that one: a tuple each would be 56 bytes per connection.
+        self._alone: dict[str, tuple[str]] = {}
         self._on_overflow = on_overflow
 
     def dispatch(self, channel: str, message: Message) -> None:
@@ -260,7 +263,12 @@ class Fanout:
         if boxes is None:
             boxes = self._channels[channel] = {}
         boxes[box] = None
-        if channel not in box.channels:
+        if not box.channels:
+            alone = self._alone.get(channel)
+            if alone is None:
+                alone = self._alone[channel] = (channel,)
+            box.channels = alone
+        elif channel not in box.channels:
             box.channels = (*box.channels, channel)
         await self._backend.subscribe(channel)
 
@@ -306,6 +314,7 @@ class Fanout:
             boxes = self._channels.get(channel)
             if boxes is not None and not boxes:
                 del self._channels[channel]
+                self._alone.pop(channel, None)
                 await self._backend.unsubscribe(channel)
 
     def subscriber_count(self, channel: str) -> int:

@@ -54,13 +54,24 @@ def test_percentile_of_nothing_is_an_error() -> None:
         percentile([], 95)
 
 
-def test_score_is_the_last_step_under_the_bound_before_the_first_over_it() -> None:
-    run = [step(1000, 100), step(2000, 400), step(3000, 600), step(4000, 450)]
+def test_score_is_the_last_step_under_the_bound_before_two_over_it() -> None:
+    run = [step(1000, 100), step(2000, 400), step(3000, 600), step(4000, 700)]
+    run.append(step(5000, 450))
     assert score(run, BOUND) == 2000
 
 
-def test_a_step_that_lost_a_broadcast_ends_the_score() -> None:
-    run = [step(1000, 100), step(2000, 200, lost=1), step(3000, 300)]
+def test_one_step_over_the_bound_between_good_ones_does_not_end_the_score() -> None:
+    run = [step(1000, 100), step(2000, 600), step(3000, 450), step(4000, 700)]
+    assert score(run, BOUND) == 3000
+
+
+def test_a_step_that_failed_ends_the_score() -> None:
+    run = [step(1000, 100), {"clients": 2000, "error": "refused"}, step(3000, 300)]
+    assert score(run, BOUND) == 1000
+
+
+def test_a_step_that_lost_a_broadcast_is_a_bad_step() -> None:
+    run = [step(1000, 100), step(2000, 200, lost=1), step(3000, 300, lost=2)]
     assert score(run, BOUND) == 1000
 
 

@@ -50,6 +50,25 @@ async def test_leaving_a_channel_never_joined_does_nothing() -> None:
     assert peer.sent[1:] == []  # nothing but the accept
 
 
+async def test_one_connection_widening_its_channels_leaves_the_others_alone() -> None:
+    alone, widening = FakePeer(), FakePeer()
+    async with Broadcast() as hub:
+        first = await open_connection(alone)
+        second = await open_connection(widening)
+        await hub.join("a", first)
+        await hub.join("a", second)
+        await hub.join("b", second)
+        await hub.leave("a", second)
+        for channel, text in [("a", "1"), ("b", "2")]:
+            await hub.publish(channel, text)
+        await until(lambda: alone.frames == ["1"] and widening.frames == ["2"])
+        await hub.leave("a", first)
+        await hub.join("a", first)
+        await hub.publish("a", "3")
+        await until(lambda: alone.frames == ["1", "3"])
+    assert widening.frames == ["2"]
+
+
 async def test_a_connection_joined_to_two_channels_gets_both_in_order() -> None:
     peer = FakePeer()
     async with Broadcast() as hub:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import types
 from collections.abc import Awaitable, Callable
 from typing import Any, TypedDict
 
@@ -946,6 +947,46 @@ async def test_async_for_ends_when_the_app_closed_the_connection() -> None:
         await ws.send("a")
         await ws.send("b")
     assert seen == ["a", "ended"]
+
+
+async def test_a_receive_inside_async_for_still_raises_disconnect() -> None:
+    seen: list[Any] = []
+
+    async def view(conn: Connection) -> None:
+        await conn.accept()
+        try:
+            async for message in conn:
+                seen.append(message)
+                seen.append(await conn.receive())
+        except WebSocketDisconnect as exc:
+            seen.append(exc.code)
+
+    async with ws_app(view).client() as client, client.ws_connect("/ws") as ws:
+        await ws.send("first")
+        await ws.close(4001)
+    assert seen == ["first", 4001]
+
+
+async def test_async_for_waits_in_receive_itself_with_no_wrapper() -> None:
+    arrived = asyncio.Event()
+
+    async def slow_receive() -> Message:
+        arrived.set()
+        await asyncio.sleep(3600)
+        raise AssertionError("not reached")
+
+    async def send(message: Message) -> None:
+        pass
+
+    conn = Connection(websocket_scope("/ws"), slow_receive, send)
+    await conn.accept()
+    waiting = conn.__aiter__().__anext__()
+    task = asyncio.ensure_future(waiting)
+    await asyncio.wait_for(arrived.wait(), 1)
+    task.cancel()
+    # An idle `async for` costs one coroutine: `receive`'s own.
+    assert isinstance(waiting, types.CoroutineType)
+    assert waiting.cr_code is Connection.receive.__code__
 
 
 async def test_async_for_before_accept_raises_runtime_error() -> None:
