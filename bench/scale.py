@@ -30,6 +30,7 @@ from functools import partial
 from typing import IO, Any
 
 from bench.apps.fanout import PATH, ROWS, URL_ENV, Row
+from bench.scale_report import median_run
 from bench.scenarios import ROOT, ScenarioError
 from bench.scenarios.redis_server import redis_server
 from bench.scenarios.server import (
@@ -74,6 +75,8 @@ class ScaleSettings:
         connection_steps: Open connections at which memory and the
             collector are read.
         connection_rows: The rows measured with many connections.
+        connection_rounds: Rounds of the many-connections scenario (memory
+            per connection moves by half a KiB from one to the next).
     """
 
     steps: tuple[int, ...]
@@ -85,6 +88,7 @@ class ScaleSettings:
     workers: int = 2
     connection_steps: tuple[int, ...] = (1000, 10000)
     connection_rows: tuple[str, ...] = ("raw", "spangle_set", "broadcast")
+    connection_rounds: int = 3
 
 
 # 250 apart where the rows' scores fall (a step is 5 % of a score of 5,000,
@@ -95,7 +99,9 @@ FULL_STEPS += (12000,)
 # 40 broadcasts a step make its p95 the third slowest, not the second; five
 # rounds, because one row's rounds spread wider than the rows differ.
 FULL = ScaleSettings(FULL_STEPS, samples=40, senders=2, bound_ms=500.0, rounds=5)
-QUICK = ScaleSettings((20, 50), 8, 2, 500.0, 1, connection_steps=(50, 100), workers=1)
+QUICK = ScaleSettings(
+    (20, 50), 8, 2, 500.0, 1, connection_steps=(50, 100), workers=1, connection_rounds=1
+)
 
 
 def _server_child() -> None:
@@ -294,12 +300,17 @@ class ScaleResults:
     Attributes:
         fanout: Row -> one list of steps per round, in round order.
         order: The rows' order in each round.
-        connections: Row -> the steps with memory and collector readings.
+        connections: Row -> the steps with memory and collector readings,
+            each the median of its rounds (`scale_report.median_run`).
+        connection_rounds: Row -> one list of those steps per round.
     """
 
     fanout: dict[str, list[list[dict[str, Any]]]] = field(default_factory=dict)
     order: list[list[str]] = field(default_factory=list)
     connections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    connection_rounds: dict[str, list[list[dict[str, Any]]]] = field(
+        default_factory=dict
+    )
 
 
 def round_order(rows: tuple[str, ...], round_number: int) -> list[str]:
@@ -340,12 +351,16 @@ def run_connections(results: ScaleResults, s: ScaleSettings, log: Log) -> None:
         "workers": s.workers,
         "inspect": True,
     }
-    for name in s.connection_rows:
-        log(f"  connections {name}")
-        try:
-            with serve(ROWS[name]) as served:
-                steps = run_load(served, config, log)
-        except (ScenarioError, OSError) as exc:
-            log(f"    error: {exc}")
-            steps = [{"clients": 0, "error": str(exc)}]
-        results.connections[name] = steps
+    rounds = s.connection_rounds
+    for round_number in range(rounds):
+        for name in round_order(s.connection_rows, round_number):
+            log(f"  connections {name} (round {round_number + 1} of {rounds})")
+            try:
+                with serve(ROWS[name]) as served:
+                    steps = run_load(served, config, log)
+            except (ScenarioError, OSError) as exc:
+                log(f"    error: {exc}")
+                steps = [{"clients": 0, "error": str(exc)}]
+            results.connection_rounds.setdefault(name, []).append(steps)
+    for name, runs in results.connection_rounds.items():
+        results.connections[name] = median_run(runs)

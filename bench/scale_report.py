@@ -243,8 +243,46 @@ def _last(steps: Run, clients: int) -> Step | None:
     return None
 
 
+def median_run(runs: list[Run]) -> Run:
+    """Reduce rounds of the many-connections scenario to one run of medians.
+
+    Args:
+        runs: One run per round, with the same steps.
+
+    Returns:
+        A step per client count of the first run: each reading the median
+        over the rounds that measured it (the tracked objects type by type),
+        `rss_rounds` the rounds' memory per connection; a step no round
+        measured is the first round's error.
+    """
+    merged: Run = []
+    for first in runs[0] if runs else []:
+        clients = first["clients"]
+        found = [s for run in runs if (s := _last(run, clients)) is not None]
+        if not found:
+            merged.append(first)
+            continue
+        step: Step = {"clients": clients}
+        for key, value in found[0].items():
+            if isinstance(value, int | float) and key != "clients":
+                step[key] = median(s[key] for s in found if key in s)
+        if "tracked_by_type" in found[0]:
+            types = {t for s in found for t in s["tracked_by_type"]}
+            step["tracked_by_type"] = {
+                t: median(s["tracked_by_type"].get(t, 0.0) for s in found)
+                for t in types
+            }
+        step["rss_rounds"] = [s["rss_per_connection"] for s in found]
+        merged.append(step)
+    return merged
+
+
 def render_connections(connections: dict[str, Run]) -> str:
-    """Render memory and the collector per open connection, by row and count."""
+    """Render memory and the collector per open connection, by row and count.
+
+    Each figure is the median of the rounds; the rounds' memory per
+    connection follows in brackets.
+    """
     lines = [
         "| row | open connections | server RSS per connection | "
         "tracked objects per connection | one full collection | "
@@ -258,9 +296,11 @@ def render_connections(connections: dict[str, Run]) -> str:
                     f"| {name} | {step['clients']:,} | error: {step['error']} | | | |"
                 )
                 continue
+            rounds = ", ".join(f"{r / 1024:.1f}" for r in step.get("rss_rounds", []))
             lines.append(
                 f"| {name} | {step['clients']:,} "
-                f"| {step['rss_per_connection'] / 1024:.1f} KiB "
+                f"| {step['rss_per_connection'] / 1024:.1f} KiB"
+                f"{f' [{rounds}]' if rounds else ''} "
                 f"| {step.get('tracked_per_connection', 0):.1f} "
                 f"| {step.get('collect_ms', 0):.0f} ms "
                 f"| {step['gc_longest_ms']:.0f} ms ({step['gc_full']}) |"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 from collections.abc import Coroutine
 from enum import Enum
@@ -37,6 +38,10 @@ _UNSET = UNSET
 # would never let the loop notice the loss, nor serve anyone else. Every
 # this many sends on a connection, `send` yields to the event loop.
 _SENDS_PER_YIELD = 256
+# Where each new connection's count starts, so that connections sent the
+# same messages (a fan-out to connections opened together) do not all
+# yield at the same message, a loop pass or a task each in one publish.
+_first_yield = itertools.count()
 
 
 class _State(Enum):
@@ -50,6 +55,11 @@ class _State(Enum):
     # slow subscriber, the server shutting down): the view's next call
     # raises `WebSocketDisconnect` with that code, as if the client had left.
     DROPPED = "closed on the view's behalf"
+
+
+#: `receive()`'s mode for `async for`: any frame, and the end of the
+#: iteration instead of `WebSocketDisconnect`.
+_ITERATING: Any = object()
 
 
 class _NotOpen(Exception):
@@ -98,7 +108,6 @@ class Connection(ScopeFields):
         "_params",
         "_cookies",
         "_max_message_bytes",
-        "_iterating",
         "reraise",
         "close_code",
         "close_reason",
@@ -126,7 +135,7 @@ class Connection(ScopeFields):
         self._receive = receive
         self._send = send
         self._enter(_State.HANDSHAKE)
-        self._sends_left = _SENDS_PER_YIELD
+        self._sends_left = _SENDS_PER_YIELD - next(_first_yield) % _SENDS_PER_YIELD
         self._owner: asyncio.Task[Any] | None = None
         #: The task sending a close made on the view's behalf.
         self._closer: asyncio.Task[Any] | None = None
@@ -136,8 +145,6 @@ class Connection(ScopeFields):
         self._url = _UNSET
         self._cookies: dict[str, str] = _UNSET
         self._max_message_bytes = max_message_bytes
-        #: Set by `__anext__` for the `receive` it hands out: stop, not raise.
-        self._iterating = False
         self.reraise = False
         self.close_code: int | None = None
         self.close_reason = ""
@@ -303,13 +310,13 @@ class Connection(ScopeFields):
             WebSocketDisconnect: The client has gone away.
             RuntimeError: The connection is not open.
         """
-        if mode is not str and mode is not None and mode is not bytes:
-            raise TypeError(f"receive() mode must be str or bytes, not {mode!r}")
-        iterating = self._iterating
+        iterating = mode is _ITERATING
         if iterating:
-            self._iterating = False
             if self.closed:
                 raise StopAsyncIteration
+            mode = None
+        elif mode is not str and mode is not None and mode is not bytes:
+            raise TypeError(f"receive() mode must be str or bytes, not {mode!r}")
         try:
             try:
                 message = await self._inbox()
@@ -445,8 +452,7 @@ class Connection(ScopeFields):
         # PERF: hands out `receive` itself, told to end the iteration where it
         # would raise WebSocketDisconnect: a coroutine of its own would wait
         # beside it for every idle connection (about 200 bytes each).
-        self._iterating = True
-        return self.receive()
+        return self.receive(_ITERATING)
 
     # -- private ----------------------------------------------------------
 

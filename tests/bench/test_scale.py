@@ -26,6 +26,8 @@ from bench.scale_report import (
     added_objects,
     connection_targets,
     fanout_targets,
+    median_run,
+    render_connections,
     render_fanout,
     score,
     step_medians,
@@ -167,6 +169,37 @@ def test_added_objects_are_the_difference_to_raw_by_type() -> None:
         "dict": 1.0,
         "Connection": 1.0,
     }
+
+
+def test_connection_rounds_are_reduced_to_medians_keeping_the_rounds_memory() -> None:
+    def held(rss: float, pause: float, dicts: float) -> dict[str, Any]:
+        by_type = {"dict": dicts}
+        return {
+            "clients": 10,
+            "rss_per_connection": rss,
+            "gc_longest_ms": pause,
+            "gc_full": 0,
+            "tracked_by_type": by_type,
+        }
+
+    runs = [[held(3000, 50, 4)], [held(1000, 70, 6)], [held(2000, 10, 5)]]
+    merged = median_run(runs)
+    assert merged == [
+        {
+            "clients": 10,
+            "rss_per_connection": 2000,
+            "gc_longest_ms": 50,
+            "gc_full": 0,
+            "tracked_by_type": {"dict": 5},
+            "rss_rounds": [3000, 1000, 2000],
+        }
+    ]
+    assert "2.0 KiB [2.9, 1.0, 2.0]" in render_connections({"raw": merged})
+
+
+def test_a_connection_step_no_round_measured_keeps_its_error() -> None:
+    failed = {"clients": 10, "error": "refused"}
+    assert median_run([[failed], [dict(failed)]]) == [failed]
 
 
 def test_connection_targets_allow_one_kib_more_and_half_the_pause() -> None:

@@ -830,6 +830,37 @@ async def test_a_view_that_only_sends_lets_other_tasks_run() -> None:
     assert sum(m["type"] == "websocket.send" for m in sent) == 1000
 
 
+async def test_connections_sent_the_same_messages_do_not_yield_together() -> None:
+    async def receive() -> Message:
+        raise AssertionError("not called")
+
+    async def send(message: Message) -> None:
+        pass
+
+    conns = [Connection(websocket_scope("/ws"), receive, send) for _ in range(512)]
+    for conn in conns:
+        await conn.accept()
+
+    async def publish() -> None:
+        for conn in conns:
+            await conn.send("x")
+
+    # Each publish is driven by hand: every suspension is one yield.
+    yields = []
+    for _ in range(300):
+        walk = publish()
+        suspended = 0
+        while True:
+            try:
+                walk.send(None)
+            except StopIteration:
+                break
+            suspended += 1
+        yields.append(suspended)
+    assert max(yields) <= 4
+    assert sum(yields) == 512 * 300 // 256
+
+
 async def test_client_disconnect_raises_with_its_code_and_reason() -> None:
     seen: list[Any] = []
 
