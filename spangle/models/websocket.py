@@ -57,8 +57,9 @@ class _State(Enum):
     DROPPED = "closed on the view's behalf"
 
 
-#: `receive()`'s mode for `async for`: any frame, and the end of the
-#: iteration instead of `WebSocketDisconnect`.
+#: `receive()`'s mode for `async for`: any frame (as `None`: it is neither
+#: `str` nor `bytes`), and the end of the iteration instead of
+#: `WebSocketDisconnect`.
 _ITERATING: Any = object()
 
 
@@ -310,13 +311,11 @@ class Connection(ScopeFields):
             WebSocketDisconnect: The client has gone away.
             RuntimeError: The connection is not open.
         """
-        iterating = mode is _ITERATING
-        if iterating:
+        if mode is not str and mode is not None and mode is not bytes:
+            if mode is not _ITERATING:
+                raise TypeError(f"receive() mode must be str or bytes, not {mode!r}")
             if self.closed:
                 raise StopAsyncIteration
-            mode = None
-        elif mode is not str and mode is not None and mode is not bytes:
-            raise TypeError(f"receive() mode must be str or bytes, not {mode!r}")
         try:
             try:
                 message = await self._inbox()
@@ -335,7 +334,7 @@ class Connection(ScopeFields):
                 return text
             return self._unpack(message, mode)
         except WebSocketDisconnect:
-            if iterating:
+            if mode is _ITERATING:
                 raise StopAsyncIteration from None
             raise
 
