@@ -206,6 +206,29 @@ class Api(Registrar):
         finally:
             api_ctx.reset(token)
 
+    def serve_current(
+        self, scope: Scope, receive: Receive, send: Send
+    ) -> Awaitable[None]:
+        """Return what serves one ASGI call, for a server that made the Api current.
+
+        A plain function returning the pipeline's awaitable: no coroutine of
+        its own waits under each open connection, as `__call__`'s would.
+
+        Args:
+            scope: The ASGI scope.
+            receive: The ASGI receive callable.
+            send: The ASGI send callable.
+
+        Returns:
+            The awaitable to await.
+        """
+        if api_ctx.get(None) is not self:
+            return self(scope, receive, send)
+        compiled = self._compiled or self._build()
+        if compiled.middleware is None:
+            return self._pipeline(compiled, scope, receive, send)
+        return compiled.middleware(scope, receive, send)
+
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve a call: the innermost app of the middleware stack."""
         compiled = self._compiled or self._build()

@@ -104,3 +104,33 @@ async def test_a_scope_type_spangle_does_not_know_is_ignored() -> None:
         raise AssertionError("not called")
 
     await make_api()({"type": "telepathy", "path": "/"}, never, never)
+
+
+async def test_serve_current_serves_a_call_when_the_api_is_not_current() -> None:
+    api = make_api()
+
+    async def serve(scope: Any, receive: Any, send: Any) -> None:
+        await api.serve_current(scope, receive, send)
+
+    transport = httpx.ASGITransport(app=serve)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/hello")
+    assert response.text == "hello"
+
+
+async def test_serve_current_serves_a_call_when_the_api_is_current() -> None:
+    from spangle.component import api_ctx
+
+    api = make_api()
+    token = api_ctx.set(api)
+    try:
+
+        async def serve(scope: Any, receive: Any, send: Any) -> None:
+            await api.serve_current(scope, receive, send)
+
+        transport = httpx.ASGITransport(app=serve)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            response = await c.get("/hello")
+    finally:
+        api_ctx.reset(token)
+    assert response.text == "hello"

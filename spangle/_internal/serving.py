@@ -78,6 +78,18 @@ class Config(uvicorn.Config):
         super().__init__(app, **options)
         self.collector = collector
 
+    def load(self) -> None:
+        """Load the app as uvicorn does; serve an Api through `serve_current`."""
+        super().load()
+        holder: Any = self
+        attr = "loaded_app"
+        for _ in range(_WRAPPERS):
+            app = getattr(holder, attr, None)
+            if isinstance(app, Api):
+                setattr(holder, attr, app.serve_current)
+                return
+            holder, attr = app, "app"
+
 
 class Server(uvicorn.Server):
     """uvicorn's server, closing WebSocket connections first at shutdown."""
@@ -130,6 +142,9 @@ def _served_api(app: Any) -> Api | None:
     for _ in range(_WRAPPERS):
         if isinstance(app, Api):
             return app
+        owner = getattr(app, "__self__", None)
+        if isinstance(owner, Api):
+            return owner
         app = getattr(app, "app", None)
     return None
 
