@@ -318,6 +318,20 @@ def round_order(rows: tuple[str, ...], round_number: int) -> list[str]:
     return list(rows) if round_number % 2 == 0 else list(reversed(rows))
 
 
+def measure_row(name: str, config: dict[str, Any], log: Log) -> list[dict[str, Any]]:
+    """Serve one row and run the load against it.
+
+    Returns:
+        The steps; a server that could not serve is one step with its error.
+    """
+    try:
+        with serve(ROWS[name]) as served:
+            return run_load(served, config, log)
+    except (ScenarioError, OSError) as exc:
+        log(f"    error: {exc}")
+        return [{"clients": 0, "error": str(exc)}]
+
+
 def run_fanout(results: ScaleResults, s: ScaleSettings, log: Log) -> None:
     """Measure every row's fan-out, round after round."""
     config = {
@@ -332,12 +346,7 @@ def run_fanout(results: ScaleResults, s: ScaleSettings, log: Log) -> None:
         results.order.append(order)
         for name in order:
             log(f"  fanout {name} (round {round_number + 1} of {s.rounds})")
-            try:
-                with serve(ROWS[name]) as served:
-                    steps = run_load(served, config, log)
-            except (ScenarioError, OSError) as exc:
-                log(f"    error: {exc}")
-                steps = [{"clients": 0, "error": str(exc)}]
+            steps = measure_row(name, config, log)
             results.fanout.setdefault(name, []).append(steps)
 
 
@@ -355,12 +364,7 @@ def run_connections(results: ScaleResults, s: ScaleSettings, log: Log) -> None:
     for round_number in range(rounds):
         for name in round_order(s.connection_rows, round_number):
             log(f"  connections {name} (round {round_number + 1} of {rounds})")
-            try:
-                with serve(ROWS[name]) as served:
-                    steps = run_load(served, config, log)
-            except (ScenarioError, OSError) as exc:
-                log(f"    error: {exc}")
-                steps = [{"clients": 0, "error": str(exc)}]
+            steps = measure_row(name, config, log)
             results.connection_rounds.setdefault(name, []).append(steps)
     for name, runs in results.connection_rounds.items():
         results.connections[name] = median_run(runs)
